@@ -1,0 +1,36 @@
+/**
+ * rtgs2 command-line entry point. Each command lives in its own file under src/cli/commands and registers itself
+ * on the program; this file only wires them and owns the error contract: one line on stderr, no stack trace
+ * unless --debug, exit 2 for bad input or usage and 1 for anything else, stdout untouched on failure.
+ */
+import { Command, CommanderError } from "commander";
+import { Rtgs2Error } from "../core/errors.ts";
+import { registerCommands } from "./commands/index.ts";
+
+const program = new Command();
+program
+  .name("rtgs2")
+  .description("Real-time generalizable semantic segmentation of 3D Gaussian Splatting scenes")
+  .option("--debug", "print stack traces on errors")
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  .showHelpAfterError(false);
+
+registerCommands(program);
+
+const debug = process.argv.includes("--debug");
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportError(err, debug);
+}
+
+function reportError(err: unknown, withStack: boolean): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed its message (help output exits with code 0).
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (withStack && err instanceof Error) process.stderr.write(`${err.stack ?? err.message}\n`);
+  else process.stderr.write(`rtgs2: ${err instanceof Error ? err.message : String(err)}\n`);
+  return err instanceof Rtgs2Error ? err.exitCode : 1;
+}

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { Rtgs2Error } from "../core/errors.ts";
 import { registerCommands } from "./commands/index.ts";
+import { closeRenderWorkers } from "../render/render.ts";
 
 const program = new Command();
 program
@@ -23,6 +24,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = reportError(err, debug);
+} finally {
+  await closeRenderWorkers();
 }
 
 function reportError(err: unknown, withStack: boolean): number {

@@ -26,18 +26,19 @@ export interface BlendJob {
 
 export type RenderJob = ProjectJob | BlendJob;
 
-const scratch = blendScratch();
+let scratch = blendScratch(0);
 
+/** Run a job; returns the Gaussians projected or the splat-pixel blends performed. */
 export function runJob(job: RenderJob): number {
   if (job.kind === "project") {
     projectGaussians(job.source, job.camera, job.start, job.end, job.records, job.rects);
     return job.end - job.start;
   }
-  let tiles = 0;
+  if (scratch.feat.length !== job.target.channels * 256) scratch = blendScratch(job.target.channels);
+  let blends = 0;
   for (;;) {
     const t = Atomics.add(job.counter, 0, 1);
-    if (t >= job.tileCount) return tiles;
-    blendTile(t, job.gridW, job.tileStart, job.list, job.records, job.target, scratch);
-    tiles++;
+    if (t >= job.tileCount) return blends;
+    blends += blendTile(t, job.gridW, job.tileStart, job.list, job.records, job.target, scratch);
   }
 }

@@ -8,7 +8,7 @@ import { shBasis, shColor } from "../splat/sh.ts";
 
 export const TILE = 16;
 /** Floats per projected Gaussian in `records`. */
-export const REC = 12;
+export const REC = 13;
 /** Offsets inside a record. */
 export const R_X = 0,
   R_Y = 1,
@@ -20,9 +20,11 @@ export const R_X = 0,
   R_GREEN = 7,
   R_BLUE = 8,
   R_DEPTH = 9,
-  R_RADIUS = 10,
+  /** Half-extents in pixels of the α ≥ 1/255 ellipse, plus 1 px of margin against rounding. */
+  R_EX = 10,
+  R_EY = 11,
   /** 2·ln(255·opacity): the quadratic form A·dx² + 2B·dx·dy + C·dy² must not exceed it for α ≥ 1/255. */
-  R_QMAX = 11;
+  R_QMAX = 12;
 
 /** The Gaussian arrays projection reads (a GaussianCloud satisfies it). */
 export interface ProjectSource {
@@ -136,13 +138,20 @@ export function projectGaussians(
 
     const mx = fx * tx * iz + cx,
       my = fy * ty * iz + cy;
-    const x0 = clampInt(Math.floor((mx - radius) / TILE), gridW);
-    const x1 = clampInt(Math.ceil((mx + radius) / TILE), gridW);
-    const y0 = clampInt(Math.floor((my - radius) / TILE), gridH);
-    const y1 = clampInt(Math.ceil((my + radius) / TILE), gridH);
+    const opacity = 1 / (1 + Math.exp(-O[i]));
+    // α ≥ 1/255 needs A·dx² + 2B·dx·dy + C·dy² ≤ qmax; that ellipse's half-extents are √(qmax·a) and √(qmax·c).
+    // Tiles outside it receive nothing from this Gaussian even when its 3σ rectangle covers them, so
+    // intersecting the two skips them without changing a pixel (gsplat's opacity-aware extent, exact here).
+    const qmax = 2 * Math.log(255 * opacity);
+    if (!(qmax >= 0)) continue;
+    const ex = Math.sqrt(qmax * a) + 1;
+    const ey = Math.sqrt(qmax * c) + 1;
+    const x0 = clampInt(Math.max(Math.floor((mx - radius) / TILE), Math.floor((mx - ex) / TILE)), gridW);
+    const x1 = clampInt(Math.min(Math.ceil((mx + radius) / TILE), Math.ceil((mx + ex) / TILE)), gridW);
+    const y0 = clampInt(Math.max(Math.floor((my - radius) / TILE), Math.floor((my - ey) / TILE)), gridH);
+    const y1 = clampInt(Math.min(Math.ceil((my + radius) / TILE), Math.ceil((my + ey) / TILE)), gridH);
     if (x0 >= x1 || y0 >= y1) continue;
 
-    const opacity = 1 / (1 + Math.exp(-O[i]));
     const rec = i * REC;
     records[rec + R_X] = mx;
     records[rec + R_Y] = my;
@@ -151,8 +160,9 @@ export function projectGaussians(
     records[rec + R_CC] = a / det;
     records[rec + R_OPACITY] = opacity;
     records[rec + R_DEPTH] = tz;
-    records[rec + R_RADIUS] = radius;
-    records[rec + R_QMAX] = 2 * Math.log(255 * opacity);
+    records[rec + R_EX] = ex;
+    records[rec + R_EY] = ey;
+    records[rec + R_QMAX] = qmax;
 
     let dx = px - ccx, dy = py - ccy, dz = pz - ccz;
     const dn = 1 / Math.sqrt(dx * dx + dy * dy + dz * dz);

@@ -55,8 +55,10 @@ export interface RenderResult {
 export interface RenderStats {
   /** Gaussians that touch at least one tile. */
   visible: number;
-  /** Gaussian-tile pairs blended over. */
+  /** Gaussian-tile pairs in the tile lists. */
   tileInstances: number;
+  /** Splat-pixel blends performed (α ≥ 1/255 contributions). */
+  blends: number;
   threads: number;
   projectMs: number;
   binMs: number;
@@ -161,8 +163,7 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
     target,
     counter: new Int32Array(new SharedArrayBuffer(4)),
   };
-  if (pool) await pool.broadcast<number>(() => job);
-  else runJob(job);
+  const blends = pool ? (await pool.broadcast<number>(() => job)).reduce((a, b) => a + b, 0) : runJob(job);
   const t3 = performance.now();
 
   // Composite the background and turn transmittance into alpha.
@@ -190,6 +191,7 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
     stats: {
       visible: bins.visible,
       tileInstances: bins.list.length,
+      blends,
       threads,
       projectMs: t1 - t0,
       binMs: t2 - t1,

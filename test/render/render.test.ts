@@ -4,7 +4,7 @@ import { render, closeRenderWorkers } from "../../src/render/render.ts";
 import { allocateCloud, featureMatrix, type GaussianCloud } from "../../src/splat/cloud.ts";
 import { SH_C0 } from "../../src/splat/sh.ts";
 import { lookAtCamera } from "../../src/core/camera.ts";
-import { referenceRender } from "./reference-renderer.ts";
+import { referenceRender } from "../../src/render/reference.ts";
 import { axisCamera, randomCloud } from "../helpers/clouds.ts";
 
 after(closeRenderWorkers);

@@ -1,6 +1,15 @@
 /** Every CLI command, registered on the program in the order `rtgs2 --help` lists them. */
 import type { Command } from "commander";
+import { registerInfo } from "./info.ts";
+import { registerConvert } from "./convert.ts";
+import { registerRender } from "./render.ts";
+import { registerBench } from "./bench.ts";
+import { registerDemo } from "./demo.ts";
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerDemo(program);
+  registerInfo(program);
+  registerConvert(program);
+  registerRender(program);
+  registerBench(program);
 }

@@ -1,13 +1,14 @@
 /**
- * A slow per-pixel reference renderer, for tests only. It shares no code with src/render: it builds Σ with
+ * A slow per-pixel reference renderer: the test oracle, and the baseline `rtgs2 bench render` reports its speed-up
+ * against. It shares no code with the tile renderer (only the SH basis): it builds Σ with
  * explicit 3×3 matrix products, projects with its own Jacobian, and evaluates every Gaussian at every pixel
  * with a direct exp, front to back by (depth, index). It uses the same inclusion rule as the tile renderer
  * (a Gaussian is considered only at pixels whose 16×16 tile its 3σ rectangle covers), as FORMATS.md §2 requires.
  */
-import { quatToMat3 } from "../../src/core/math.ts";
-import { cameraCenter, type Camera } from "../../src/core/camera.ts";
-import { shBasis, shColor } from "../../src/splat/sh.ts";
-import type { GaussianCloud } from "../../src/splat/cloud.ts";
+import { quatToMat3 } from "../core/math.ts";
+import { cameraCenter, type Camera } from "../core/camera.ts";
+import { shBasis, shColor } from "../splat/sh.ts";
+import type { GaussianCloud } from "../splat/cloud.ts";
 
 type M3 = number[][];
 const mul = (a: M3, b: M3): M3 => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));

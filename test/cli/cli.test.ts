@@ -1,0 +1,74 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readPng } from "../../src/core/image.ts";
+
+const bin = fileURLToPath(new URL("../../bin/rtgs2.js", import.meta.url));
+const guitar = fileURLToPath(new URL("../fixtures/guitar.compressed.ply", import.meta.url));
+const sh3 = fileURLToPath(new URL("../fixtures/playcanvas-test-sh3.compressed.ply", import.meta.url));
+
+function rtgs2(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("info --json prints only the contract's JSON", () => {
+  const r = rtgs2("info", sh3, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.format, "compressed-ply");
+  assert.equal(info.count, 64);
+  assert.equal(info.shDegree, 3);
+  assert.deepEqual(info.extraProperties, []);
+  assert.equal(info.bounds.min.length, 3);
+  assert.ok(info.bounds.min.every((v: number, i: number) => v <= info.bounds.max[i]));
+});
+
+test("convert writes a ply that reads back with the same count and SH degree", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-cli-"));
+  const out = join(dir, "sh3.ply");
+  const c = rtgs2("convert", sh3, out, "--json");
+  assert.equal(c.code, 0, c.stderr);
+  assert.equal(JSON.parse(c.stdout).count, 64);
+  const info = JSON.parse(rtgs2("info", out, "--json").stdout);
+  assert.equal(info.format, "ply");
+  assert.equal(info.count, 64);
+  assert.equal(info.shDegree, 3);
+});
+
+test("render --orbit writes RGB, alpha and depth PNGs of the requested size", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-cli-"));
+  const r = rtgs2("render", guitar, "--orbit", "1", "--size", "96x64", "--out", dir, "--json", "--threads", "2");
+  assert.equal(r.code, 0, r.stderr);
+  const { files } = JSON.parse(r.stdout) as { files: string[] };
+  assert.deepEqual(files.map((f) => f.slice(dir.length + 1)).sort(), ["orbit-000-alpha.png", "orbit-000-depth.png", "orbit-000-rgb.png"]);
+  for (const f of files) assert.ok(existsSync(f));
+  const rgb = readPng(files.find((f) => f.endsWith("rgb.png"))!);
+  assert.deepEqual([rgb.width, rgb.height, rgb.channels], [96, 64, 3]);
+  assert.ok(rgb.data.some((v) => v > 0.2), "the guitar is visible");
+  const depth = readPng(files.find((f) => f.endsWith("depth.png"))!);
+  assert.equal(depth.bitDepth, 16);
+});
+
+test("bad input: one line on stderr naming the file, nothing on stdout, exit code 2", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-cli-"));
+  const truncated = join(dir, "cut.ply");
+  writeFileSync(truncated, readFileSync(sh3).subarray(0, 900));
+  for (const args of [["info", join(dir, "missing.ply"), "--json"], ["info", truncated, "--json"], ["convert", sh3, join(dir, "x.obj")]]) {
+    const r = rtgs2(...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /missing\.ply|cut\.ply|\.obj/);
+  }
+  const usage = rtgs2("render", sh3, "--out", dir);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--view N or --orbit K/);
+  const debug = rtgs2("info", join(dir, "missing.ply"), "--debug");
+  assert.match(debug.stderr, /at /, "--debug prints the stack");
+});

@@ -1,0 +1,114 @@
+/**
+ * Resizing NHWC maps. Bilinear (align_corners = false, PyTorch's rule) either as two interpolation-matrix
+ * matmuls (small factors) or as two 2-tap gathers (factors ≥ 4, where a dense matrix is mostly zeros and would
+ * cost more than the network; METHOD.md decision 13). Nearest resize is for label maps.
+ */
+import { numpy as np } from "../jax.ts";
+import { ConfigError } from "../../core/errors.ts";
+
+/** Source taps of bilinear resampling from `inSize` to `outSize` samples (PyTorch, align_corners = false). */
+export function bilinearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array } {
+  const i0 = new Int32Array(outSize);
+  const i1 = new Int32Array(outSize);
+  const w0 = new Float32Array(outSize);
+  const w1 = new Float32Array(outSize);
+  const scale = inSize / outSize;
+  for (let i = 0; i < outSize; i++) {
+    const src = Math.max(0, (i + 0.5) * scale - 0.5);
+    const lo = Math.min(Math.floor(src), inSize - 1);
+    const hi = Math.min(lo + 1, inSize - 1);
+    const l = src - lo;
+    i0[i] = lo;
+    i1[i] = hi;
+    w0[i] = 1 - l;
+    w1[i] = l;
+  }
+  return { i0, i1, w0, w1 };
+}
+
+/** The `[outSize, inSize]` bilinear interpolation matrix. */
+export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
+  const { i0, i1, w0, w1 } = bilinearTaps(inSize, outSize);
+  const m = new Float32Array(outSize * inSize);
+  for (let i = 0; i < outSize; i++) {
+    m[i * inSize + i0[i]] += w0[i];
+    m[i * inSize + i1[i]] += w1[i];
+  }
+  return m;
+}
+
+/** How `resizeBilinear` computes: dense matrices, 2-tap gathers, or pick by factor ("auto"). */
+export type ResizeMode = "auto" | "matrix" | "taps";
+
+function resizeAxisMatrix(x: np.Array, axis: 1 | 2, outSize: number): np.Array {
+  const [N, H, W, C] = x.shape;
+  const inSize = axis === 1 ? H : W;
+  const m = np.array(bilinearMatrix(inSize, outSize)).reshape([outSize, inSize]);
+  // The matrix is broadcast to the batch explicitly: jax-js 0.1.25's matmul of a 2-D by a 3-D array mixes up
+  // the batch and row axes of its result.
+  const batch = axis === 1 ? N : N * H;
+  const mb = np.broadcastTo(m, [batch, outSize, inSize]);
+  if (axis === 1) return np.matmul(mb, x.reshape([N, H, W * C])).reshape([N, outSize, W, C]);
+  return np.matmul(mb, x.reshape([N * H, W, C])).reshape([N, H, outSize, C]);
+}
+
+function resizeAxisTaps(x: np.Array, axis: 1 | 2, outSize: number): np.Array {
+  const inSize = x.shape[axis];
+  const { i0, i1, w0, w1 } = bilinearTaps(inSize, outSize);
+  const wShape = axis === 1 ? [1, outSize, 1, 1] : [1, 1, outSize, 1];
+  const a = np.take(x.ref, np.array(i0, { dtype: np.int32 }), axis).mul(np.array(w0).reshape(wShape));
+  const b = np.take(x, np.array(i1, { dtype: np.int32 }), axis).mul(np.array(w1).reshape(wShape));
+  return a.add(b);
+}
+
+/** Bilinear resize of `[N, H, W, C]` to `[N, outH, outW, C]`, align_corners = false. */
+export function resizeBilinear(x: np.Array, outH: number, outW: number, mode: ResizeMode = "auto"): np.Array {
+  if (x.ndim !== 4) throw new ConfigError("resizeBilinear", `expected an NHWC map, got shape [${x.shape.join(", ")}]`);
+  if (!(outH >= 1 && outW >= 1)) throw new ConfigError("resizeBilinear", `output size ${outW}×${outH} is empty`);
+  const pick = (inSize: number, outSize: number): "matrix" | "taps" => {
+    if (mode !== "auto") return mode;
+    return outSize >= 4 * inSize || inSize >= 4 * outSize ? "taps" : "matrix";
+  };
+  let y = x;
+  const [, H, W] = x.shape;
+  if (outH !== H) y = pick(H, outH) === "matrix" ? resizeAxisMatrix(y, 1, outH) : resizeAxisTaps(y, 1, outH);
+  if (outW !== W) y = pick(W, outW) === "matrix" ? resizeAxisMatrix(y, 2, outW) : resizeAxisTaps(y, 2, outW);
+  return y;
+}
+
+/** Source index of nearest resampling (PyTorch "nearest": floor(i · in / out)). */
+export function nearestIndex(inSize: number, outSize: number): Int32Array {
+  const idx = new Int32Array(outSize);
+  for (let i = 0; i < outSize; i++) idx[i] = Math.min(inSize - 1, Math.floor((i * inSize) / outSize));
+  return idx;
+}
+
+/** Nearest resize of a `[N, H, W, C]` device map (labels as int32, or any dtype). */
+export function resizeNearest(x: np.Array, outH: number, outW: number): np.Array {
+  const [, H, W] = x.shape;
+  let y = x;
+  if (outH !== H) y = np.take(y, np.array(nearestIndex(H, outH), { dtype: np.int32 }), 1);
+  if (outW !== W) y = np.take(y, np.array(nearestIndex(W, outW), { dtype: np.int32 }), 2);
+  return y;
+}
+
+/** Nearest resize of a host label image (row-major `width × height`, one label per pixel). */
+export function resizeLabelsNearest(
+  labels: Uint16Array,
+  width: number,
+  height: number,
+  outW: number,
+  outH: number,
+): Uint16Array {
+  if (labels.length !== width * height) {
+    throw new ConfigError("resizeLabelsNearest", `${labels.length} labels for a ${width}×${height} image`);
+  }
+  const xs = nearestIndex(width, outW);
+  const ys = nearestIndex(height, outH);
+  const out = new Uint16Array(outW * outH);
+  for (let y = 0; y < outH; y++) {
+    const row = ys[y] * width;
+    for (let x = 0; x < outW; x++) out[y * outW + x] = labels[row + xs[x]];
+  }
+  return out;
+}

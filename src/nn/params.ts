@@ -11,8 +11,12 @@ export type ParamTree = np.Array | ParamTree[] | { [key: string]: ParamTree };
 /** A tree of the same layout with plain values at the leaves (e.g. per-parameter flags or shapes). */
 export type Tree<T> = T | Tree<T>[] | { [key: string]: Tree<T> };
 
-function isArrayLeaf(v: unknown): v is np.Array {
-  return v instanceof np.Array;
+/**
+ * Whether a tree node is an array leaf. Inside `jit`/`grad` the leaves are jax-js tracers, which are not
+ * `np.Array` instances, so this recognizes anything with an abstract value (`aval`) and a `dispose` method.
+ */
+export function isArrayLeaf(v: unknown): v is np.Array {
+  return v instanceof np.Array || (typeof v === "object" && v !== null && "aval" in v && "dispose" in v);
 }
 
 /** Every leaf with its dotted path, in a stable order (object keys in insertion order, list items by index). */

@@ -14,8 +14,8 @@ import { WorkerPool } from "../core/worker-pool.ts";
 import { featureMatrix, type GaussianCloud } from "../splat/cloud.ts";
 import { binGaussians } from "./bin.ts";
 import { REC, TILE, type ProjectCamera, type ProjectSource } from "./project.ts";
-import { runJob, type BlendJob, type ProjectJob } from "./jobs.ts";
-import type { BlendTarget } from "./blend.ts";
+import { runJob, type BlendJob, type ProjectJob, type RenderJob } from "./jobs.ts";
+import { acquireArena, releaseArena } from "./wasm-blend.ts";
 
 export interface RenderOptions {
   /** Colour behind the splats: out = C + T·background. Default [0, 0, 0]. Features never get a background. */
@@ -35,6 +35,12 @@ export interface RenderOptions {
   shDegree?: number;
   /** Worker threads. Default: all available cores; 1 renders on the calling thread. Never changes the pixels. */
   threads?: number;
+  /**
+   * A previous result of the same size and channel count whose arrays this render overwrites instead of
+   * allocating new ones. Saves the page faults of fresh image memory (tens of ms per frame with 32 feature
+   * channels at 640×480) in loops that consume each frame before rendering the next.
+   */
+  reuse?: RenderResult;
 }
 
 export interface RenderResult {
@@ -70,7 +76,9 @@ const pools = new Map<number, WorkerPool>();
 function poolFor(threads: number): WorkerPool {
   let pool = pools.get(threads);
   if (!pool) {
-    pool = new WorkerPool(new URL("./worker.ts", import.meta.url), threads);
+    // The worker has this module's extension: .ts when run from source through tsx, .js from dist/.
+    const ext = import.meta.url.slice(import.meta.url.lastIndexOf("."));
+    pool = new WorkerPool(new URL(`./worker${ext}`, import.meta.url), threads);
     pools.set(threads, pool);
   }
   return pool;
@@ -87,56 +95,29 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
   validateCamera(camera, "camera");
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError("threads", `must be an integer in 1..256, got ${threads}`);
-  const near = options.near ?? 0.2;
-  const scaleModifier = options.scaleModifier ?? 1;
-  const shDegree = Math.min(options.shDegree ?? cloud.shDegree, cloud.shDegree);
-  const background = options.background ?? [0, 0, 0];
   const { values: gaussianFeatures, channels } = resolveFeatures(cloud, options.features);
-
   const { width, height } = camera;
   const n = cloud.count;
-  const source: ProjectSource = {
-    count: n,
-    shDegree: cloud.shDegree,
-    positions: shared(cloud.positions),
-    logScales: shared(cloud.logScales),
-    rotations: shared(cloud.rotations),
-    opacityLogits: shared(cloud.opacityLogits),
-    shDc: shared(cloud.shDc),
-    shRest: shared(cloud.shRest),
-  };
-  const projCam: ProjectCamera = {
-    width,
-    height,
-    fx: camera.fx,
-    fy: camera.fy,
-    cx: camera.cx,
-    cy: camera.cy,
-    view: Array.from(camera.viewMatrix),
-    center: cameraCenter(camera),
-    near,
-    scaleModifier,
-    shDegree,
-  };
-  const records = new Float32Array(new SharedArrayBuffer(n * REC * 4));
-  const rects = new Int32Array(new SharedArrayBuffer(n * 16));
   const pixels = width * height;
-  const target: BlendTarget = {
-    width,
-    height,
-    rgb: sharedF32(pixels * 3),
-    transmittance: sharedF32(pixels),
-    depth: sharedF32(pixels),
-    features: sharedF32(channels > 0 ? pixels * channels : 0),
-    channels,
-    gaussianFeatures,
-  };
-
-  const t0 = performance.now();
+  const gridW = Math.ceil(width / TILE),
+    gridH = Math.ceil(height / TILE);
   const pool = threads > 1 ? poolFor(threads) : undefined;
-  if (pool) {
-    const chunk = Math.ceil(n / threads);
-    await pool.broadcast<number>((w): ProjectJob => ({
+  const run = <T>(jobFor: (thread: number) => RenderJob): Promise<T[]> =>
+    pool ? pool.broadcast<T>(jobFor) : Promise.resolve([runJob(jobFor(0)) as T]);
+
+  const arena = acquireArena();
+  try {
+    // Records go straight into the kernel's memory; the tile lists are copied in once their size is known.
+    let layout = arena.layout(n, gridW * gridH, 0, channels, pool ? threads : 1);
+    const records = new Float32Array(arena.memory.buffer, layout.records, n * REC);
+    const rects = new Int32Array(new SharedArrayBuffer(n * 16));
+    const source = projectSource(cloud);
+    const projCam = projectCamera(cloud, camera, options);
+    const ranges = pool ? threads : 1;
+    const chunk = Math.ceil(n / ranges);
+
+    const t0 = performance.now();
+    await run<number>((w): ProjectJob => ({
       kind: "project",
       source,
       camera: projCam,
@@ -145,59 +126,121 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
       records,
       rects,
     }));
-  } else {
-    runJob({ kind: "project", source, camera: projCam, start: 0, end: n, records, rects });
-  }
-  const t1 = performance.now();
-  const gridW = Math.ceil(width / TILE),
-    gridH = Math.ceil(height / TILE);
-  const bins = binGaussians(records, rects, n, gridW, gridH);
-  const t2 = performance.now();
-  const job: BlendJob = {
-    kind: "blend",
-    gridW,
-    tileCount: gridW * gridH,
-    tileStart: bins.tileStart,
-    list: bins.list,
-    records,
-    target,
-    counter: new Int32Array(new SharedArrayBuffer(4)),
-  };
-  const blends = pool ? (await pool.broadcast<number>(() => job)).reduce((a, b) => a + b, 0) : runJob(job);
-  const t3 = performance.now();
+    const t1 = performance.now();
+    const bins = binGaussians(records, rects, n, gridW, gridH);
+    layout = arena.layout(n, gridW * gridH, bins.list.length, channels, pool ? threads : 1);
+    const mem = arena.memory.buffer;
+    new Uint32Array(mem, layout.tileStart, bins.tileStart.length).set(bins.tileStart);
+    new Uint32Array(mem, layout.list, bins.list.length).set(bins.list);
+    if (channels > 0) new Float32Array(mem, layout.gaussianFeatures, n * channels).set(gaussianFeatures);
+    const t2 = performance.now();
 
-  // Composite the background and turn transmittance into alpha.
-  const { rgb, transmittance: T, depth } = target;
-  const alpha = new Float32Array(pixels);
+    const out = reusable(options.reuse, width, height, channels);
+    const rgb = out?.rgb ?? sharedF32(pixels * 3);
+    const depth = out?.depth ?? sharedF32(pixels);
+    // The kernel writes every pixel's transmittance; it becomes alpha in place below.
+    const alpha = out?.alpha ?? sharedF32(pixels);
+    const features = out?.features ?? sharedF32(channels > 0 ? pixels * channels : 0);
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const perThread = await run<number>((thread): BlendJob => ({
+      kind: "blend",
+      memory: arena.memory,
+      layout,
+      thread,
+      gridW,
+      tileCount: gridW * gridH,
+      width,
+      height,
+      channels,
+      counter,
+      rgb,
+      transmittance: alpha,
+      depth,
+      features,
+    }));
+    const t3 = performance.now();
+    composite(rgb, alpha, depth, options.background ?? [0, 0, 0], options.normalizeDepth ?? false);
+    return {
+      width,
+      height,
+      rgb,
+      alpha,
+      depth,
+      features: channels > 0 ? features : undefined,
+      featureChannels: channels,
+      stats: {
+        visible: bins.visible,
+        tileInstances: bins.list.length,
+        blends: perThread.reduce((a, b) => a + b, 0),
+        threads,
+        projectMs: t1 - t0,
+        binMs: t2 - t1,
+        blendMs: t3 - t2,
+      },
+    };
+  } finally {
+    releaseArena(arena);
+  }
+}
+
+/** The cloud's arrays in shared memory (copied only when a caller built them in ordinary memory). */
+function projectSource(cloud: GaussianCloud): ProjectSource {
+  return {
+    count: cloud.count,
+    shDegree: cloud.shDegree,
+    positions: shared(cloud.positions),
+    logScales: shared(cloud.logScales),
+    rotations: shared(cloud.rotations),
+    opacityLogits: shared(cloud.opacityLogits),
+    shDc: shared(cloud.shDc),
+    shRest: shared(cloud.shRest),
+  };
+}
+
+function projectCamera(cloud: GaussianCloud, camera: Camera, options: RenderOptions): ProjectCamera {
+  return {
+    width: camera.width,
+    height: camera.height,
+    fx: camera.fx,
+    fy: camera.fy,
+    cx: camera.cx,
+    cy: camera.cy,
+    view: Array.from(camera.viewMatrix),
+    center: cameraCenter(camera),
+    near: options.near ?? 0.2,
+    scaleModifier: options.scaleModifier ?? 1,
+    shDegree: Math.min(options.shDegree ?? cloud.shDegree, cloud.shDegree),
+  };
+}
+
+/** In place: transmittance → alpha, background under the splats, optionally depth / alpha. */
+function composite(
+  rgb: Float32Array,
+  transmittanceToAlpha: Float32Array,
+  depth: Float32Array,
+  background: readonly [number, number, number],
+  normalizeDepth: boolean,
+): void {
   const [br, bg, bb] = background;
-  for (let p = 0; p < pixels; p++) {
-    const t = T[p];
-    alpha[p] = 1 - t;
-    if (br !== 0 || bg !== 0 || bb !== 0) {
+  const hasBackground = br !== 0 || bg !== 0 || bb !== 0;
+  for (let p = 0; p < transmittanceToAlpha.length; p++) {
+    const t = transmittanceToAlpha[p];
+    const a = 1 - t;
+    transmittanceToAlpha[p] = a;
+    if (hasBackground) {
       rgb[p * 3] += t * br;
       rgb[p * 3 + 1] += t * bg;
       rgb[p * 3 + 2] += t * bb;
     }
-    if (options.normalizeDepth && alpha[p] > 0) depth[p] /= alpha[p];
+    if (normalizeDepth && a > 0) depth[p] /= a;
   }
-  return {
-    width,
-    height,
-    rgb,
-    alpha,
-    depth,
-    features: channels > 0 ? target.features : undefined,
-    featureChannels: channels,
-    stats: {
-      visible: bins.visible,
-      tileInstances: bins.list.length,
-      blends,
-      threads,
-      projectMs: t1 - t0,
-      binMs: t2 - t1,
-      blendMs: t3 - t2,
-    },
-  };
+}
+
+/** `previous`, when its arrays fit this render and live in shared memory (so workers can write them). */
+function reusable(previous: RenderResult | undefined, width: number, height: number, channels: number): RenderResult | undefined {
+  if (!previous || previous.width !== width || previous.height !== height || previous.featureChannels !== channels) return undefined;
+  const arrays = [previous.rgb, previous.alpha, previous.depth, ...(previous.features ? [previous.features] : [])];
+  return arrays.every((a) => a.buffer instanceof SharedArrayBuffer) ? previous : undefined;
 }
 
 function resolveFeatures(cloud: GaussianCloud, spec: RenderOptions["features"]): { values: Float32Array; channels: number } {

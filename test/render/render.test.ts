@@ -148,3 +148,18 @@ test("Gaussians behind the near plane are culled and bad options are refused", a
   await assert.rejects(render(cloud, cam, { features: { values: new Float32Array(3), channels: 2 } }), /features/);
   await assert.rejects(render(cloud, { ...cam, width: 0 }, {}), /width/);
 });
+
+test("reusing a previous result's buffers gives the same pixels as fresh ones", async () => {
+  const cam = axisCamera(64, 48, 50);
+  const a = randomCloud(11, 500, 1, 3), b = randomCloud(12, 500, 1, 3);
+  const freshB = await render(b, cam, { threads: 2, features: "f_pc_" });
+  const first = await render(a, cam, { threads: 2, features: "f_pc_" });
+  const reused = await render(b, cam, { threads: 2, features: "f_pc_", reuse: first });
+  assert.equal(reused.rgb, first.rgb, "the arrays are reused");
+  assert.deepEqual(reused.rgb, freshB.rgb);
+  assert.deepEqual(reused.alpha, freshB.alpha);
+  assert.deepEqual(reused.depth, freshB.depth);
+  assert.deepEqual(reused.features, freshB.features);
+  const other = await render(b, axisCamera(32, 32, 50), { threads: 1, reuse: first });
+  assert.notEqual(other.rgb, first.rgb, "a result of another size is not reused");
+});

@@ -7,8 +7,6 @@
 import { REC, R_DEPTH } from "./project.ts";
 
 export interface TileBins {
-  gridW: number;
-  gridH: number;
   /** [gridW·gridH + 1]: tile t owns list[tileStart[t] … tileStart[t+1]). */
   tileStart: Uint32Array;
   /** Gaussian indices, grouped by tile, front to back within a tile. */
@@ -17,13 +15,24 @@ export interface TileBins {
   visible: number;
 }
 
-export function binGaussians(records: Float32Array, rects: Int32Array, count: number, gridW: number, gridH: number): TileBins {
+/**
+ * Bin the projected Gaussians. `allocate(instances)` supplies the output arrays once their size is known
+ * (the renderer hands out views of the blend kernel's memory, so nothing is copied afterwards).
+ */
+export function binGaussians(
+  records: Float32Array,
+  rects: Int32Array,
+  count: number,
+  gridW: number,
+  gridH: number,
+  allocate: (instances: number) => { tileStart: Uint32Array; list: Uint32Array } = defaultAllocate(gridW * gridH),
+): TileBins {
+  const tileCount = gridW * gridH;
+  const counts = new Uint32Array(tileCount + 1);
   let visible = 0;
   for (let i = 0; i < count; i++) if (rects[i * 4 + 2] > rects[i * 4]) visible++;
   const order = new Uint32Array(visible);
   const depth = new Float32Array(visible);
-  const tileCount = gridW * gridH;
-  const tileStart = new Uint32Array(new SharedArrayBuffer((tileCount + 1) * 4));
   let k = 0;
   for (let i = 0; i < count; i++) {
     const r = i * 4;
@@ -31,22 +40,26 @@ export function binGaussians(records: Float32Array, rects: Int32Array, count: nu
     if (x1 <= x0) continue;
     order[k] = i;
     depth[k++] = records[i * REC + R_DEPTH];
-    for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) tileStart[ty * gridW + tx + 1]++;
+    for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) counts[ty * gridW + tx + 1]++;
   }
-  for (let t = 0; t < tileCount; t++) tileStart[t + 1] += tileStart[t];
+  for (let t = 0; t < tileCount; t++) counts[t + 1] += counts[t];
+  const { tileStart, list } = allocate(counts[tileCount]);
+  tileStart.set(counts);
 
   // Depths are > near > 0, and positive IEEE floats order like their bit patterns.
   const sorted = radixSortByKey(new Uint32Array(depth.buffer), order);
-
-  const list = new Uint32Array(new SharedArrayBuffer(tileStart[tileCount] * 4));
-  const cursor = tileStart.slice(0, tileCount);
+  const cursor = counts; // reused as the running write position of each tile
   for (let s = 0; s < visible; s++) {
     const i = sorted[s];
     const r = i * 4;
     const x0 = rects[r], y0 = rects[r + 1], x1 = rects[r + 2], y1 = rects[r + 3];
     for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) list[cursor[ty * gridW + tx]++] = i;
   }
-  return { gridW, gridH, tileStart, list, visible };
+  return { tileStart, list, visible };
+}
+
+function defaultAllocate(tiles: number) {
+  return (instances: number) => ({ tileStart: new Uint32Array(tiles + 1), list: new Uint32Array(instances) });
 }
 
 /** Stable LSD radix sort of `values` by uint32 `keys` (3 passes of 11 bits). Returns the sorted values. */

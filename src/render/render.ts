@@ -110,7 +110,7 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
     // Records go straight into the kernel's memory; the tile lists are copied in once their size is known.
     let layout = arena.layout(n, gridW * gridH, 0, channels, pool ? threads : 1);
     const records = new Float32Array(arena.memory.buffer, layout.records, n * REC);
-    const rects = new Int32Array(new SharedArrayBuffer(n * 16));
+    const rects = arena.rects(n);
     const source = projectSource(cloud);
     const projCam = projectCamera(cloud, camera, options);
     const ranges = pool ? threads : 1;
@@ -127,12 +127,12 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
       rects,
     }));
     const t1 = performance.now();
-    const bins = binGaussians(records, rects, n, gridW, gridH);
-    layout = arena.layout(n, gridW * gridH, bins.list.length, channels, pool ? threads : 1);
-    const mem = arena.memory.buffer;
-    new Uint32Array(mem, layout.tileStart, bins.tileStart.length).set(bins.tileStart);
-    new Uint32Array(mem, layout.list, bins.list.length).set(bins.list);
-    if (channels > 0) new Float32Array(mem, layout.gaussianFeatures, n * channels).set(gaussianFeatures);
+    const bins = binGaussians(records, rects, n, gridW, gridH, (instances) => {
+      layout = arena.layout(n, gridW * gridH, instances, channels, pool ? threads : 1);
+      const mem = arena.memory.buffer;
+      return { tileStart: new Uint32Array(mem, layout.tileStart, gridW * gridH + 1), list: new Uint32Array(mem, layout.list, instances) };
+    });
+    if (channels > 0) new Float32Array(arena.memory.buffer, layout.gaussianFeatures, n * channels).set(gaussianFeatures);
     const t2 = performance.now();
 
     const out = reusable(options.reuse, width, height, channels);

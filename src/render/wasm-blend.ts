@@ -45,10 +45,17 @@ export interface ArenaLayout {
 export class BlendArena {
   readonly memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
   private readonly heapBase: number;
+  private rectBuffer = new Int32Array(new SharedArrayBuffer(0));
 
   constructor() {
     const probe = new WebAssembly.Instance(blendModule(), { env: { memory: this.memory } }).exports as unknown as BlendExports;
     this.heapBase = probe.__heap_base.value as number;
+  }
+
+  /** Shared scratch for `count` tile rectangles (4 ints each), kept between renders. */
+  rects(count: number): Int32Array {
+    if (this.rectBuffer.length < count * 4) this.rectBuffer = new Int32Array(new SharedArrayBuffer(count * 16));
+    return this.rectBuffer.subarray(0, count * 4);
   }
 
   /** Lay out a render of `count` Gaussians, `instances` tile entries, C channels and `threads` threads; grows memory. */

@@ -92,7 +92,7 @@ test("the tile renderer matches the brute-force reference on random clouds (SH 3
     [1, axisCamera(72, 40, 45)],
     [2, axisCamera(50, 61, 70, 20.3, 35.9)],
   ] as const) {
-    const cloud = randomCloud(seed, 300, 3, 8);
+    const cloud = randomCloud(seed, 1500, 3, 8);
     const values = featureMatrix(cloud, "f_pc_");
     const ref = referenceRender(cloud, cam, { values, channels: 8 });
     const out = await render(cloud, cam, { threads: 1, features: "f_pc_" });

@@ -1,0 +1,35 @@
+/**
+ * `rtgs2 bench nn [--threads N] [--json]`: layer speed against the same run's 1024² matmul (src/nn/bench.ts).
+ *
+ * jax-js fixes its wasm thread count when it is first imported, so the benchmark always runs in a child
+ * process started with `RTGS2_THREADS=N`; this command imports no jax-js itself, which also keeps every other
+ * CLI command free of the engine's start-up cost.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { Rtgs2Error } from "../../core/errors.ts";
+import { parseThreads } from "../options.ts";
+
+/** Add the `nn` subcommand to the `bench` command group. */
+export function registerBenchNn(bench: Command): void {
+  bench
+    .command("nn")
+    .description("layer speed (GFLOP/s, forward and training) as a ratio to a 1024² matmul measured in the same run")
+    .option("--threads <n>", "wasm worker threads (default: all cores)")
+    .option("--json", "print one JSON object")
+    .action(async (flags: { threads?: string; json?: boolean }) => {
+      const threads = parseThreads(flags.threads);
+      const entry = fileURLToPath(new URL("../../nn/bench.ts", import.meta.url));
+      const args = ["--import", import.meta.resolve("tsx"), entry, ...(flags.json ? ["--json"] : [])];
+      const code = await new Promise<number>((resolve, reject) => {
+        const child = spawn(process.execPath, args, {
+          env: { ...process.env, RTGS2_THREADS: String(threads) },
+          stdio: ["ignore", "inherit", "inherit"],
+        });
+        child.on("error", reject);
+        child.on("exit", (c, signal) => resolve(c ?? (signal !== null ? 1 : 0)));
+      });
+      if (code !== 0) throw new Rtgs2Error(`bench nn: benchmark process exited with code ${code}`);
+    });
+}

@@ -1,0 +1,264 @@
+/**
+ * `rtgs2 bench nn` / `bench/nn.ts`: each layer kind's speed at the lite model's shapes (METHOD.md §5, 320×240
+ * input, batch 1), as a ratio to a 1024² matmul measured in the same run, forward and forward + backward.
+ *
+ * The matmul reference is the faster of `A·B` and `A·Bᵀ` (jax-js runs the transposed form faster; the layers
+ * use `x·Wᵀ`), so a ratio never flatters a layer. FLOPs are 2 per multiply-add of `macsAll` (conv, linear,
+ * attention products, norms, and resize matrices as executed); a training step counts 3× the forward FLOPs.
+ * Timings are the best of several rounds, because this machine is shared.
+ *
+ * Threads are fixed per process (jax-js sizes its worker pool at import), so the one-thread matmul for
+ * `threadSpeedup` runs in a child process with `RTGS2_THREADS=1`.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { numpy as np, jit, valueAndGrad, blockUntilReady } from "./jax.ts";
+import { engineInfo, initEngine, THREADS_ENV } from "./engine/index.ts";
+import { Rng } from "../core/rng.ts";
+import { mapParams, type ParamTree } from "./params.ts";
+import {
+  Conv2d,
+  DepthwiseConv2d,
+  LayerNorm,
+  Linear,
+  MultiHeadAttention,
+  SpatialReductionAttention,
+  gelu,
+  resizeBilinear,
+  type MacCount,
+} from "./layers/index.ts";
+
+/** One layer line of the benchmark. */
+export interface LayerBench {
+  name: string;
+  /** What was measured, in words (shapes). */
+  shape: string;
+  /** Forward GFLOP of one call. */
+  gflop: number;
+  forwardMs: number;
+  trainMs: number;
+  forwardGflopsPerSecond: number;
+  trainGflopsPerSecond: number;
+  /** Forward GFLOP/s over the same run's matmul GFLOP/s. */
+  forwardRatio: number;
+  /** Forward + backward GFLOP/s over the same run's matmul GFLOP/s. */
+  trainRatio: number;
+}
+
+/** The `--json` object (ARCHITECTURE.md §5 names the first four fields). */
+export interface NnBenchResult {
+  matmulGflopsPerSecond: number;
+  threads: number;
+  threadSpeedup: number;
+  layers: LayerBench[];
+  /** 1024² `A·B` and `A·Bᵀ` rates; the reference is the larger. */
+  matmul: { ab: number; abT: number; singleThread: number };
+  /** A lite ConvNeXt stage-1 block (80×60×32) and the share of its time spent in depthwise conv + LayerNorm. */
+  convnextBlock: { forwardMs: number; trainMs: number; dwNormForwardFraction: number; dwNormTrainFraction: number };
+  device: string;
+  date: string;
+}
+
+type Outputs = np.Array | np.Array[] | ParamTree | [np.Array, ParamTree];
+
+async function settle(out: Outputs): Promise<void> {
+  await blockUntilReady(out);
+  const leaves: np.Array[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof np.Array) leaves.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(out);
+  for (const l of leaves) l.dispose();
+}
+
+/** Best per-call milliseconds over `rounds` rounds of at least `roundMs` each, after two warm-up calls. */
+export async function timeCall(fn: () => Outputs, rounds = 3, roundMs = 150): Promise<number> {
+  await settle(fn());
+  await settle(fn());
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    while (n === 0 || performance.now() - t0 < roundMs) {
+      await settle(fn());
+      n++;
+    }
+    best = Math.min(best, (performance.now() - t0) / n);
+  }
+  return best;
+}
+
+function randn(rng: Rng, shape: number[], std = 1): np.Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const buf = new Float32Array(n);
+  rng.fillNormal(buf, 0, std);
+  return np.array(buf).reshape(shape);
+}
+
+/** 1024² fp32 matmul rates (GFLOP/s) for `A·B` and `A·Bᵀ`. */
+export async function benchMatmul(n = 1024): Promise<{ ab: number; abT: number }> {
+  const rng = new Rng("bench-matmul");
+  const a = randn(rng, [n, n]);
+  const b = randn(rng, [n, n]);
+  const ab = jit((x: np.Array, y: np.Array) => np.matmul(x, y));
+  const abT = jit((x: np.Array, y: np.Array) => np.matmul(x, y.transpose()));
+  const flop = 2 * n ** 3;
+  const tAb = await timeCall(() => ab(a.ref, b.ref), 4, 300);
+  const tAbT = await timeCall(() => abT(a.ref, b.ref), 4, 300);
+  ab.dispose();
+  abT.dispose();
+  a.dispose();
+  b.dispose();
+  return { ab: flop / tAb / 1e6, abT: flop / tAbT / 1e6 };
+}
+
+interface Case<P extends ParamTree> {
+  name: string;
+  shape: string;
+  params: P;
+  input: np.Array;
+  macs: MacCount;
+  fn: (p: P, x: np.Array) => np.Array;
+}
+
+async function benchCase<P extends ParamTree>(c: Case<P>, ref: number, rng: Rng): Promise<LayerBench> {
+  type Fn = (p: P, x: np.Array) => Outputs;
+  const fwdJit = jit(c.fn);
+  const fwd = fwdJit as unknown as Fn;
+  const probe = fwd(mapParams(c.params, (a) => a.ref), c.input.ref) as np.Array;
+  const r = randn(rng, probe.shape);
+  probe.dispose();
+  const trainJit = jit(valueAndGrad((p: P, x: np.Array) => np.sum(c.fn(p, x).mul(r.ref)), { argnums: [0, 1] }));
+  const train = trainJit as unknown as Fn;
+  const forwardMs = await timeCall(() => fwd(mapParams(c.params, (a) => a.ref), c.input.ref));
+  const trainMs = await timeCall(() => train(mapParams(c.params, (a) => a.ref), c.input.ref));
+  fwdJit.dispose();
+  trainJit.dispose();
+  r.dispose();
+  const gflop = (2 * c.macs.macsAll) / 1e9;
+  const fg = gflop / (forwardMs / 1e3);
+  const tg = (3 * gflop) / (trainMs / 1e3);
+  return {
+    name: c.name,
+    shape: c.shape,
+    gflop,
+    forwardMs,
+    trainMs,
+    forwardGflopsPerSecond: fg,
+    trainGflopsPerSecond: tg,
+    forwardRatio: fg / ref,
+    trainRatio: tg / ref,
+  };
+}
+
+/** One-thread matmul reference, measured in a child process (threads are fixed per process). */
+function singleThreadMatmul(): number {
+  const self = fileURLToPath(import.meta.url);
+  const tsx = import.meta.resolve("tsx");
+  const child = spawnSync(process.execPath, ["--import", tsx, self, "--matmul-only"], {
+    env: { ...process.env, [THREADS_ENV]: "1" },
+    encoding: "utf8",
+  });
+  if (child.status !== 0) throw new Error(`one-thread matmul run failed: ${child.stderr}`);
+  const m = JSON.parse(child.stdout) as { ab: number; abT: number };
+  return Math.max(m.ab, m.abT);
+}
+
+/** Run the whole benchmark in this process (its thread count is `RTGS2_THREADS`, default all cores). */
+export async function runNnBench(log: (line: string) => void = () => {}): Promise<NnBenchResult> {
+  const info = await initEngine();
+  const threads = engineInfo().threads;
+  const single = threads === 1 ? null : singleThreadMatmul();
+  const mm = await benchMatmul();
+  const ref = Math.max(mm.ab, mm.abT);
+  log(`matmul 1024²: A·B ${mm.ab.toFixed(1)} GFLOP/s, A·Bᵀ ${mm.abT.toFixed(1)} GFLOP/s, ${threads} thread(s)`);
+  const rng = new Rng("bench-nn");
+  const H = 60;
+  const W = 80;
+  const layers: LayerBench[] = [];
+  const run = async <P extends ParamTree>(c: Case<P>): Promise<void> => {
+    const b = await benchCase(c, ref, rng);
+    layers.push(b);
+    log(`${b.name.padEnd(11)} ${b.shape.padEnd(44)} fwd ${b.forwardMs.toFixed(2).padStart(7)} ms ${b.forwardGflopsPerSecond.toFixed(1).padStart(5)} GFLOP/s (${(100 * b.forwardRatio).toFixed(0)} %)   train ${b.trainMs.toFixed(2).padStart(7)} ms ${b.trainGflopsPerSecond.toFixed(1).padStart(5)} GFLOP/s (${(100 * b.trainRatio).toFixed(0)} %)`);
+  };
+
+  const lin = new Linear("linear", 32, 128);
+  await run({ name: "linear", shape: `${H * W} tokens, 32→128 (ConvNeXt-1 MLP)`, params: lin.init(rng), input: randn(rng, [1, H, W, 32]), macs: lin.macs([1, H, W, 32]), fn: (p, x) => lin.apply(p, x) });
+  const c3 = new Conv2d("conv3x3", 32, 32, 3);
+  await run({ name: "conv3x3", shape: `${W}×${H}, 32→32, stride 1`, params: c3.init(rng), input: randn(rng, [1, H, W, 32]), macs: c3.macs([1, H, W, 32]), fn: (p, x) => c3.apply(p, x) });
+  const c7 = new Conv2d("conv7x7", 32, 16, 7, { stride: 4, padding: 3 });
+  await run({ name: "conv7x7", shape: "320×240, 32→16, stride 4 pad 3 (MiT embed)", params: c7.init(rng), input: randn(rng, [1, 240, 320, 32]), macs: c7.macs([1, 240, 320, 32]), fn: (p, x) => c7.apply(p, x) });
+  const dw = new DepthwiseConv2d("dwconv7x7", 32, 7);
+  await run({ name: "dwconv7x7", shape: `${W}×${H}×32 (ConvNeXt-1)`, params: dw.init(rng), input: randn(rng, [1, H, W, 32]), macs: dw.macs([1, H, W, 32]), fn: (p, x) => dw.apply(p, x) });
+  const sra = new SpatialReductionAttention("sra", 16, 1, 8);
+  await run({
+    name: "sra",
+    shape: `${H * W} tokens, dim 16, 1 head, r = 8 (MiT-1)`,
+    params: sra.init(rng),
+    input: randn(rng, [1, H * W, 16]),
+    macs: sra.macs([1, H * W, 16], H, W),
+    fn: (p, x) => sra.apply(p, { tokens: x, height: H, width: W }),
+  });
+  const att = new MultiHeadAttention("attention", 32, 1);
+  await run({ name: "attention", shape: "1200 tokens, dim 32, global (SCC-2)", params: att.init(rng), input: randn(rng, [1, 1200, 32]), macs: att.macs([1, 1200, 32]), fn: (p, x) => att.apply(p, x) });
+  const ln = new LayerNorm("layernorm", 32);
+  await run({ name: "layernorm", shape: `${W}×${H}×32`, params: ln.init(rng), input: randn(rng, [1, H, W, 32]), macs: ln.macs([1, H, W, 32]), fn: (p, x) => ln.apply(p, x) });
+  const upMacs = 60 * 30 * 40 * 64 + 60 * 80 * 40 * 64;
+  await run({ name: "upsample", shape: "bilinear 40×30×64 → 80×60 (decoder, matrices)", params: {}, input: randn(rng, [1, 30, 40, 64]), macs: { macs: 0, macsAll: upMacs }, fn: (_p, x) => resizeBilinear(x, 60, 80, "matrix") });
+
+  // A lite ConvNeXt block at stage 1: dw7 → LN → Linear 4C → GELU → Linear → layer scale → residual.
+  const C = 32;
+  const bDw = new DepthwiseConv2d("b.dw", C, 7);
+  const bLn = new LayerNorm("b.ln", C);
+  const bFc1 = new Linear("b.fc1", C, 4 * C);
+  const bFc2 = new Linear("b.fc2", 4 * C, C);
+  type BlockP = { dw: ReturnType<DepthwiseConv2d["init"]>; ln: ReturnType<LayerNorm["init"]>; fc1: ReturnType<Linear["init"]>; fc2: ReturnType<Linear["init"]>; gamma: np.Array };
+  const block = (p: BlockP, x: np.Array): np.Array => {
+    const h = bFc2.apply(p.fc2, gelu(bFc1.apply(p.fc1, bLn.apply(p.ln, bDw.apply(p.dw, x.ref)))));
+    return x.add(h.mul(p.gamma));
+  };
+  const bp: BlockP = { dw: bDw.init(rng), ln: bLn.init(rng), fc1: bFc1.init(rng), fc2: bFc2.init(rng), gamma: np.full([C], 1e-6) };
+  const bMacs = bDw.macs([1, H, W, C]).macsAll + bLn.macs([1, H, W, C]).macsAll + bFc1.macs([1, H, W, C]).macsAll + bFc2.macs([1, H, W, 4 * C]).macsAll;
+  const blk = await benchCase({ name: "convnext", shape: "", params: bp, input: randn(rng, [1, H, W, C]), macs: { macs: bMacs, macsAll: bMacs }, fn: block }, ref, rng);
+  const dwB = layers.find((l) => l.name === "dwconv7x7") as LayerBench;
+  const lnB = layers.find((l) => l.name === "layernorm") as LayerBench;
+  const convnextBlock = {
+    forwardMs: blk.forwardMs,
+    trainMs: blk.trainMs,
+    dwNormForwardFraction: (dwB.forwardMs + lnB.forwardMs) / blk.forwardMs,
+    dwNormTrainFraction: (dwB.trainMs + lnB.trainMs) / blk.trainMs,
+  };
+  log(`ConvNeXt block ${W}×${H}×${C}: fwd ${blk.forwardMs.toFixed(2)} ms, train ${blk.trainMs.toFixed(2)} ms; depthwise + LayerNorm share ${(100 * convnextBlock.dwNormForwardFraction).toFixed(0)} % fwd, ${(100 * convnextBlock.dwNormTrainFraction).toFixed(0)} % train`);
+  const singleThread = single ?? ref;
+  return {
+    matmulGflopsPerSecond: ref,
+    threads,
+    threadSpeedup: ref / singleThread,
+    layers,
+    matmul: { ab: mm.ab, abT: mm.abT, singleThread },
+    convnextBlock,
+    device: info.device,
+    date: new Date().toISOString(),
+  };
+}
+
+/** Entry point: `[--json] [--matmul-only]`; `--threads` is applied by the caller through `RTGS2_THREADS`. */
+export async function main(argv: string[]): Promise<void> {
+  if (argv.includes("--matmul-only")) {
+    await initEngine();
+    process.stdout.write(`${JSON.stringify(await benchMatmul())}\n`);
+    return;
+  }
+  const json = argv.includes("--json");
+  const result = await runNnBench(json ? () => {} : (line) => process.stdout.write(`${line}\n`));
+  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    process.stdout.write(`thread speed-up (1 → ${result.threads}) on the matmul: ${result.threadSpeedup.toFixed(2)}×\n`);
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  await main(process.argv.slice(2));
+}

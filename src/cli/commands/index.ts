@@ -5,11 +5,12 @@ import { registerConvert } from "./convert.ts";
 import { registerRender } from "./render.ts";
 import { registerBench } from "./bench.ts";
 import { registerDemo } from "./demo.ts";
+import { registerBenchNn } from "./bench-nn.ts";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
   registerInfo(program);
   registerConvert(program);
   registerRender(program);
-  registerBench(program);
+  registerBenchNn(registerBench(program));
 }

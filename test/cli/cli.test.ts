@@ -6,6 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readPng } from "../../src/core/image.ts";
+import { writePly } from "../../src/splat/io/index.ts";
+import { writeInriaCameras } from "../../src/core/camera-convert.ts";
+import { lookAtCamera } from "../../src/core/camera.ts";
+import { randomCloud } from "../helpers/clouds.ts";
 
 const bin = fileURLToPath(new URL("../../bin/rtgs2.js", import.meta.url));
 const guitar = fileURLToPath(new URL("../fixtures/guitar.compressed.ply", import.meta.url));
@@ -71,4 +75,25 @@ test("bad input: one line on stderr naming the file, nothing on stdout, exit cod
   assert.match(usage.stderr, /--view N or --orbit K/);
   const debug = rtgs2("info", join(dir, "missing.ply"), "--debug");
   assert.match(debug.stderr, /at /, "--debug prints the stack");
+});
+
+test("render --view uses a scene folder's cameras.json and previews f_pc features", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-scene-"));
+  writePly(join(dir, "point_cloud.ply"), randomCloud(3, 400, 1, 4));
+  const cams = [lookAtCamera([0, 0, -1], [0, 0, 2.5], [0, -1, 0], { width: 128, height: 96, fx: 90 })];
+  writeInriaCameras(join(dir, "cameras.json"), cams);
+  const out = join(dir, "renders");
+  const r = rtgs2("render", dir, "--view", "0", "--size", "64x48", "--out", out, "--features", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const { files } = JSON.parse(r.stdout) as { files: string[] };
+  assert.deepEqual(files.map((f) => f.slice(out.length + 1)).sort(), ["view-000-alpha.png", "view-000-depth.png", "view-000-features.png", "view-000-rgb.png"]);
+  const pca = readPng(files.find((f) => f.endsWith("features.png"))!);
+  assert.deepEqual([pca.width, pca.height, pca.channels], [64, 48, 3], "rendered at --size, intrinsics rescaled");
+  assert.ok(pca.data.some((v) => v > 0.5));
+  const missing = rtgs2("render", dir, "--view", "1", "--size", "64x48", "--out", out);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /has 1 cameras/);
+  const noFeatures = rtgs2("render", sh3, "--orbit", "1", "--size", "32x32", "--out", out, "--features");
+  assert.equal(noFeatures.code, 2);
+  assert.match(noFeatures.stderr, /no f_pc_\* feature channels/);
 });

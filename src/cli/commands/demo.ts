@@ -22,7 +22,8 @@ export function registerDemo(program: Command): void {
       say(flags.json, "rtgs2 demo: the segmentation pipeline is not implemented yet (see README, 'Not implemented yet').");
       say(flags.json, "Rendering a procedural 150k-splat room with the CPU rasterizer instead…");
       const cloud = syntheticRoomCloud(150_000);
-      const cams = orbitCameras(cloud.positions, 4, { width: 640, height: 480 });
+      // Views from the open side of the room (its two walls would hide the inside from behind).
+      const cams = [-70, -35, 0].map((azimuthOffsetDeg) => orbitCameras(cloud.positions, 1, { width: 640, height: 480, azimuthOffsetDeg, elevationDeg: 25 })[0]);
       const files: string[] = [];
       const progress = createProgress("render", cams.length);
       for (const [i, cam] of cams.entries()) {

@@ -2,64 +2,64 @@
  * Stage 2 of the rasterizer: give every 16×16 tile its list of Gaussians, front to back. Sorting all visible
  * Gaussians once by view depth (a stable radix sort, so ties keep index order) and then bucketing them by tile in
  * that order yields exactly the per-tile (tile, depth, index) order of the reference's key sort — no global-sort
- * popping — without sorting the much longer list of tile instances.
+ * popping — without sorting the much longer list of tile instances. Counting and filling split across threads
+ * (ranges of Gaussians, bands of tile rows); the sort runs once.
  */
 import { REC, R_DEPTH } from "./project.ts";
 
-export interface TileBins {
-  /** [gridW·gridH + 1]: tile t owns list[tileStart[t] … tileStart[t+1]). */
-  tileStart: Uint32Array;
-  /** Gaussian indices, grouped by tile, front to back within a tile. */
-  list: Uint32Array;
-  /** Gaussians with a non-empty tile rectangle. */
-  visible: number;
+/** Add, for Gaussians [start, end), one to counts[t + 1] for every tile t their rectangle covers. */
+export function countTiles(rects: Int32Array, start: number, end: number, gridW: number, counts: Uint32Array): void {
+  for (let i = start; i < end; i++) {
+    const r = i * 4;
+    const x0 = rects[r], y0 = rects[r + 1], x1 = rects[r + 2], y1 = rects[r + 3];
+    for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) counts[ty * gridW + tx + 1]++;
+  }
 }
 
-/**
- * Bin the projected Gaussians. `allocate(instances)` supplies the output arrays once their size is known
- * (the renderer hands out views of the blend kernel's memory, so nothing is copied afterwards).
- */
-export function binGaussians(
-  records: Float32Array,
-  rects: Int32Array,
-  count: number,
-  gridW: number,
-  gridH: number,
-  allocate: (instances: number) => { tileStart: Uint32Array; list: Uint32Array } = defaultAllocate(gridW * gridH),
-): TileBins {
-  const tileCount = gridW * gridH;
-  const counts = new Uint32Array(tileCount + 1);
+/** Turn per-tile counts (at t + 1) into start offsets in place; returns the total. */
+export function prefixSum(counts: Uint32Array): number {
+  for (let t = 1; t < counts.length; t++) counts[t] += counts[t - 1];
+  return counts[counts.length - 1];
+}
+
+/** Indices of the Gaussians with a non-empty rectangle, front to back; ties keep index order. */
+export function sortByDepth(records: Float32Array, rects: Int32Array, count: number): Uint32Array {
   let visible = 0;
   for (let i = 0; i < count; i++) if (rects[i * 4 + 2] > rects[i * 4]) visible++;
   const order = new Uint32Array(visible);
   const depth = new Float32Array(visible);
-  let k = 0;
-  for (let i = 0; i < count; i++) {
-    const r = i * 4;
-    const x0 = rects[r], y0 = rects[r + 1], x1 = rects[r + 2], y1 = rects[r + 3];
-    if (x1 <= x0) continue;
+  for (let i = 0, k = 0; i < count; i++) {
+    if (rects[i * 4 + 2] <= rects[i * 4]) continue;
     order[k] = i;
     depth[k++] = records[i * REC + R_DEPTH];
-    for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) counts[ty * gridW + tx + 1]++;
   }
-  for (let t = 0; t < tileCount; t++) counts[t + 1] += counts[t];
-  const { tileStart, list } = allocate(counts[tileCount]);
-  tileStart.set(counts);
-
   // Depths are > near > 0, and positive IEEE floats order like their bit patterns.
-  const sorted = radixSortByKey(new Uint32Array(depth.buffer), order);
-  const cursor = counts; // reused as the running write position of each tile
-  for (let s = 0; s < visible; s++) {
-    const i = sorted[s];
-    const r = i * 4;
-    const x0 = rects[r], y0 = rects[r + 1], x1 = rects[r + 2], y1 = rects[r + 3];
-    for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) list[cursor[ty * gridW + tx]++] = i;
-  }
-  return { tileStart, list, visible };
+  return radixSortByKey(new Uint32Array(depth.buffer), order);
 }
 
-function defaultAllocate(tiles: number) {
-  return (instances: number) => ({ tileStart: new Uint32Array(tiles + 1), list: new Uint32Array(instances) });
+/**
+ * Write `sorted` into the tile lists of tile rows [rowStart, rowEnd) only, so threads can fill disjoint bands.
+ * Within each tile the order is `sorted`'s, whichever thread fills it.
+ */
+export function fillTiles(
+  sorted: Uint32Array,
+  rects: Int32Array,
+  gridW: number,
+  tileStart: Uint32Array,
+  list: Uint32Array,
+  rowStart: number,
+  rowEnd: number,
+): void {
+  const cursor = tileStart.slice(rowStart * gridW, rowEnd * gridW);
+  const base = rowStart * gridW;
+  for (let s = 0; s < sorted.length; s++) {
+    const i = sorted[s];
+    const r = i * 4;
+    const y0 = Math.max(rects[r + 1], rowStart), y1 = Math.min(rects[r + 3], rowEnd);
+    if (y0 >= y1) continue;
+    const x0 = rects[r], x1 = rects[r + 2];
+    for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) list[cursor[ty * gridW + tx - base]++] = i;
+  }
 }
 
 /** Stable LSD radix sort of `values` by uint32 `keys` (3 passes of 11 bits). Returns the sorted values. */

@@ -12,9 +12,9 @@ import { cameraCenter, validateCamera } from "../core/camera.ts";
 import { ConfigError, ShapeError } from "../core/errors.ts";
 import { WorkerPool } from "../core/worker-pool.ts";
 import { featureMatrix, type GaussianCloud } from "../splat/cloud.ts";
-import { binGaussians } from "./bin.ts";
+import { prefixSum, sortByDepth } from "./bin.ts";
 import { REC, TILE, type ProjectCamera, type ProjectSource } from "./project.ts";
-import { runJob, type BlendJob, type ProjectJob, type RenderJob } from "./jobs.ts";
+import { runJob, type BlendJob, type FillJob, type ProjectJob, type RenderJob } from "./jobs.ts";
 import { acquireArena, releaseArena } from "./wasm-blend.ts";
 
 export interface RenderOptions {
@@ -105,16 +105,19 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
   const run = <T>(jobFor: (thread: number) => RenderJob): Promise<T[]> =>
     pool ? pool.broadcast<T>(jobFor) : Promise.resolve([runJob(jobFor(0)) as T]);
 
+  const ranges = pool ? threads : 1;
+  const tiles = gridW * gridH;
+
   const arena = acquireArena();
   try {
-    // Records go straight into the kernel's memory; the tile lists are copied in once their size is known.
-    let layout = arena.layout(n, gridW * gridH, 0, channels, pool ? threads : 1);
+    // Records and tile lists live in the blend kernel's memory; the lists are laid out once their size is known.
+    let layout = arena.layout(n, tiles, 0, channels, ranges);
     const records = new Float32Array(arena.memory.buffer, layout.records, n * REC);
     const rects = arena.rects(n);
     const source = projectSource(cloud);
     const projCam = projectCamera(cloud, camera, options);
-    const ranges = pool ? threads : 1;
     const chunk = Math.ceil(n / ranges);
+    const counts = new Uint32Array(new SharedArrayBuffer(ranges * (tiles + 1) * 4));
 
     const t0 = performance.now();
     await run<number>((w): ProjectJob => ({
@@ -125,13 +128,31 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
       end: Math.min(n, (w + 1) * chunk),
       records,
       rects,
+      gridW,
+      counts: counts.subarray(w * (tiles + 1), (w + 1) * (tiles + 1)),
     }));
     const t1 = performance.now();
-    const bins = binGaussians(records, rects, n, gridW, gridH, (instances) => {
-      layout = arena.layout(n, gridW * gridH, instances, channels, pool ? threads : 1);
-      const mem = arena.memory.buffer;
-      return { tileStart: new Uint32Array(mem, layout.tileStart, gridW * gridH + 1), list: new Uint32Array(mem, layout.list, instances) };
-    });
+    // Binning: per-thread tile counts are summed here, the depth sort runs on this thread, and the threads
+    // fill disjoint bands of tile rows.
+    const tileCounts = counts.subarray(0, tiles + 1);
+    for (let w = 1; w < ranges; w++) for (let t = 0; t <= tiles; t++) tileCounts[t] += counts[w * (tiles + 1) + t];
+    const instances = prefixSum(tileCounts);
+    layout = arena.layout(n, tiles, instances, channels, ranges);
+    const tileStart = new Uint32Array(arena.memory.buffer, layout.tileStart, tiles + 1);
+    const list = new Uint32Array(arena.memory.buffer, layout.list, instances);
+    tileStart.set(tileCounts);
+    const sorted = sortByDepth(records, rects, n);
+    const band = Math.ceil(gridH / ranges);
+    await run<number>((w): FillJob => ({
+      kind: "fill",
+      sorted,
+      rects,
+      gridW,
+      tileStart,
+      list,
+      rowStart: Math.min(gridH, w * band),
+      rowEnd: Math.min(gridH, (w + 1) * band),
+    }));
     if (channels > 0) new Float32Array(arena.memory.buffer, layout.gaussianFeatures, n * channels).set(gaussianFeatures);
     const t2 = performance.now();
 
@@ -148,7 +169,7 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
       layout,
       thread,
       gridW,
-      tileCount: gridW * gridH,
+      tileCount: tiles,
       width,
       height,
       channels,
@@ -169,8 +190,8 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
       features: channels > 0 ? features : undefined,
       featureChannels: channels,
       stats: {
-        visible: bins.visible,
-        tileInstances: bins.list.length,
+        visible: sorted.length,
+        tileInstances: instances,
         blends: perThread.reduce((a, b) => a + b, 0),
         threads,
         projectMs: t1 - t0,

@@ -11,20 +11,12 @@
  * | ScanNet `pose/*.txt` | camera-to-world 4×4, 4 lines; all −inf = tracking lost | OpenCV | `intrinsic/*.txt`, integer-centre → +0.5 |
  */
 import { readFileSync } from "node:fs";
-import { lookAtCamera, validateCamera, cameraCenter, type Camera } from "./camera.ts";
+import { lookAtCamera, validateCamera, cameraCenter, type Camera, type Intrinsics } from "./camera.ts";
 import { ConfigError, InvalidFileError, MissingFileError, UnsupportedFormatError } from "./errors.ts";
 import { writeFileAtomic } from "./fs.ts";
 import { invertRigid4, normalize3, cross3, scale3, sub3, type Mat4, type Vec3 } from "./math.ts";
 
-/** Pinhole intrinsics in rtgs2's convention: pixel (i, j) has its centre at (i + 0.5, j + 0.5). */
-export interface Intrinsics {
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
-}
+export type { Intrinsics } from "./camera.ts";
 
 /** Largest deviation of RᵀR from I (and of the bottom row from [0 0 0 1]) accepted in a pose. */
 const RIGID_TOLERANCE = 1e-3;

@@ -6,13 +6,17 @@
 import { ConfigError } from "./errors.ts";
 import { cross3, normalize3, sub3, dot3, type Mat4, type Vec3 } from "./math.ts";
 
-export interface Camera {
+/** Pinhole intrinsics in rtgs2's convention: pixel (i, j) has its centre at (i + 0.5, j + 0.5). */
+export interface Intrinsics {
   width: number;
   height: number;
   fx: number;
   fy: number;
   cx: number;
   cy: number;
+}
+
+export interface Camera extends Intrinsics {
   /** World-to-camera, row-major 4×4, OpenCV axes. */
   viewMatrix: Mat4;
   /** Optional name (image file name, frame id). */

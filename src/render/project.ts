@@ -5,6 +5,7 @@
  * splits across threads.
  */
 import { shBasis, shColor } from "../splat/sh.ts";
+import type { Intrinsics } from "../core/camera.ts";
 
 export const TILE = 16;
 /** Floats per projected Gaussian in `records`. */
@@ -39,13 +40,7 @@ export interface ProjectSource {
 }
 
 /** Everything projection needs to know about the camera, in plain numbers so it crosses threads cheaply. */
-export interface ProjectCamera {
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
+export interface ProjectCamera extends Intrinsics {
   /** World-to-camera, row-major 4×4 (OpenCV). */
   view: ArrayLike<number>;
   /** Camera centre in world coordinates (for the SH view direction). */

@@ -31,6 +31,7 @@ const convCases: { name: string; k: number; s: number; p: number; H: number; W: 
   { name: "3×3 stride 2 pad 1 (odd size)", k: 3, s: 2, p: 1, H: 7, W: 6, C: 3, O: 2 },
   { name: "4×4 stride 4 patch embed", k: 4, s: 4, p: 0, H: 8, W: 12, C: 3, O: 5 },
   { name: "7×7 stride 4 pad 3 patch embed", k: 7, s: 4, p: 3, H: 10, W: 9, C: 2, O: 3 },
+  { name: "3×3 stride 1, wide input (one matmul per tap)", k: 3, s: 1, p: 1, H: 4, W: 5, C: 90, O: 2 },
   { name: "8×8 stride 8 (SRA reduction, floor)", k: 8, s: 8, p: 0, H: 12, W: 17, C: 2, O: 2 },
 ];
 

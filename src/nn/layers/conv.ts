@@ -2,8 +2,8 @@
  * Convolutions on NHWC maps, written as matmuls (ENGINE.md rule 1; `lax.conv` runs at ~0.25 GFLOP/s on wasm):
  *
  * - stride 1: the padded map is flattened to `[N, rows·Wp, C]`; tap (dy, dx) is then the contiguous slice that
- *   starts at `dy·Wp + dx`, one matmul per tap, summed. Outputs land on the padded-width grid and the
- *   `kw − 1` extra columns are cropped at the end.
+ *   starts at `dy·Wp + dx`. The kw column shifts are packed into channels, leaving kh matmuls with K = kw·C.
+ *   Outputs land on the padded-width grid and the `kw − 1` extra columns are cropped at the end.
  * - stride s: space-to-depth by s turns a k×k stride-s conv into a ⌈k/s⌉×⌈k/s⌉ stride-1 conv over `s²·C`
  *   channels (weights zero-padded to a multiple of s); k = s, p = 0 (patch embedding) is a single matmul.
  * - depthwise: shifted multiply-adds.
@@ -19,12 +19,18 @@ import { kaimingNormal, materialize, zerosInit, type Layer, type MacCount } from
 /** Parameters of a dense conv: `weight [out, kh, kw, in]`, `bias [out]` when present. */
 export type ConvParams = { weight: np.Array; bias?: np.Array };
 
+/** Largest packed K = kw·C for which the column shifts of a stride-1 conv are packed into channels. */
+const PACK_MAX_K = 256;
+
 /** `[top, bottom, left, right]` zero padding. */
 export type Padding4 = [number, number, number, number];
 
 /**
- * Stride-1 "valid" correlation of an NHWC map with `w [O, kh, kw, C]` after zero padding by `pad`. The padded
- * map is materialized once; every tap reads a contiguous slice of it, so each matmul takes the fast path.
+ * Stride-1 "valid" correlation of an NHWC map with `w [O, kh, kw, C]` after zero padding by `pad`.
+ *
+ * The padded map is flattened to `[N, rows·Wp, C]` and its `kw` column shifts are packed side by side into
+ * one `[N, ·, kw·C]` buffer; tap row dy is then the contiguous slice starting at `dy·Wp`, so the conv is `kh`
+ * matmuls with K = kw·C (fewer, larger matmuls than one per tap, and few kernels in the backward pass).
  */
 export function conv2dStride1(x: np.Array, w: np.Array, pad: Padding4): np.Array {
   const [N, H, W, C] = x.shape;
@@ -38,20 +44,38 @@ export function conv2dStride1(x: np.Array, w: np.Array, pad: Padding4): np.Array
     const y = np.matmul(x.reshape([N * H * W, C]), w.reshape([O, C]).transpose());
     return y.reshape([N, H, W, O]);
   }
-  // One spare zero row keeps the last tap's flat slice inside the buffer when kw > 1.
+  // One spare zero row keeps the last shifted slice inside the buffer when kw > 1.
   const extra = kw > 1 ? 1 : 0;
-  const flat = materialize(np.pad(x, [[0, 0], [pt, pb + extra], [pl, pr], [0, 0]])).reshape([N, (Hp + extra) * Wp, C]);
-  let acc: np.Array | null = null;
-  for (let dy = 0; dy < kh; dy++) {
-    for (let dx = 0; dx < kw; dx++) {
-      const off = dy * Wp + dx;
-      const tap = np.matmul(flat.ref.slice([], [off, off + Ho * Wp], []), w.ref.slice([], dy, dx, []).transpose());
-      acc = acc === null ? tap : acc.add(tap);
+  const L = (Hp + extra) * Wp;
+  const flat = materialize(np.pad(x, [[0, 0], [pt, pb + extra], [pl, pr], [0, 0]])).reshape([N, L, C]);
+  const terms: np.Array[] = [];
+  const add = (t: np.Array): void => {
+    terms.push(t);
+  };
+  // Packing pays while K = kw·C is small; wide maps (space-to-depth, C ≥ 64) already give long matmuls per
+  // tap, and copying kw shifted versions of them costs more than it saves (measured on this machine).
+  if (kw > 1 && kw * C <= PACK_MAX_K) {
+    const span = L - (kw - 1);
+    const shifts: np.Array[] = [];
+    for (let dx = 0; dx < kw; dx++) shifts.push(flat.ref.slice([], [dx, dx + span], []));
+    flat.dispose();
+    const packed = np.concatenate(shifts, 2);
+    for (let dy = 0; dy < kh; dy++) {
+      const rows = packed.ref.slice([], [dy * Wp, dy * Wp + Ho * Wp], []);
+      add(np.matmul(rows, w.ref.slice([], dy).reshape([O, kw * C]).transpose()));
     }
+    packed.dispose();
+  } else {
+    for (let dy = 0; dy < kh; dy++) {
+      for (let dx = 0; dx < kw; dx++) {
+        const off = dy * Wp + dx;
+        add(np.matmul(flat.ref.slice([], [off, off + Ho * Wp], []), w.ref.slice([], dy, dx, []).transpose()));
+      }
+    }
+    flat.dispose();
   }
-  flat.dispose();
   w.dispose();
-  const out = (acc as np.Array).reshape([N, Ho, Wp, O]);
+  const out = terms.reduce((a, t) => a.add(t)).reshape([N, Ho, Wp, O]);
   return Wo === Wp ? out : out.slice([], [], [0, Wo], []);
 }
 

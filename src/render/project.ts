@@ -97,8 +97,13 @@ export function projectGaussians(
 
     // 3D covariance Σ = M·Mᵀ with M = R·diag(s).
     let qw = Q[r4], qx = Q[r4 + 1], qy = Q[r4 + 2], qz = Q[r4 + 3];
-    const qn = 1 / Math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz);
-    qw *= qn; qx *= qn; qy *= qn; qz *= qn;
+    const qq = qw * qw + qx * qx + qy * qy + qz * qz;
+    if (qq > 0) {
+      const qn = 1 / Math.sqrt(qq);
+      qw *= qn; qx *= qn; qy *= qn; qz *= qn;
+    } else {
+      qw = 1; // a zero quaternion means no rotation, as normalizeRotations reads it
+    }
     const sx = Math.exp(S[i * 3]) * scaleModifier,
       sy = Math.exp(S[i * 3 + 1]) * scaleModifier,
       sz = Math.exp(S[i * 3 + 2]) * scaleModifier;

@@ -163,3 +163,16 @@ test("reusing a previous result's buffers gives the same pixels as fresh ones", 
   const other = await render(b, axisCamera(32, 32, 50), { threads: 1, reuse: first });
   assert.notEqual(other.rgb, first.rgb, "a result of another size is not reused");
 });
+
+test("edge cases: an empty cloud, a Gaussian filling the view, a zero quaternion, an image not a tile multiple", async () => {
+  const empty = await render(allocateCloud(0, 0), axisCamera(33, 17, 20), { threads: 2, background: [0.2, 0.4, 0.6] });
+  assert.ok(empty.alpha.every((a) => a === 0));
+  assert.ok(Math.abs(empty.rgb[3 * 100 + 2] - 0.6) < 1e-6);
+
+  // σ = 50 m at 1 m with f = 100 px: 5000 px, so the corners see e^(−(166² + 55²)/(2·5000²)) ≈ 0.9994 of the peak.
+  const huge = isotropic([{ pos: [0, 0, 1], sigma: 50, opacity: 0.5, color: [1, 1, 1] }]);
+  huge.rotations.fill(0); // an unnormalized (zero) quaternion from a careless caller must not poison the image
+  const out = await render(huge, axisCamera(333, 111, 100), { threads: 2 });
+  assert.ok(out.alpha.every((a) => Math.abs(a - 0.5) < 1e-3), "a Gaussian much larger than the view covers every pixel evenly");
+  assert.ok(out.rgb.every(Number.isFinite));
+});

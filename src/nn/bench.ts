@@ -12,7 +12,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { numpy as np, jit, valueAndGrad, blockUntilReady } from "./jax.ts";
+import { numpy as np, jit, vjp, blockUntilReady, type OwnedFunction } from "./jax.ts";
 import { engineInfo, initEngine, THREADS_ENV } from "./engine/index.ts";
 import { Rng } from "../core/rng.ts";
 import { mapParams, type ParamTree } from "./params.ts";
@@ -51,8 +51,11 @@ export interface NnBenchResult {
   threads: number;
   threadSpeedup: number;
   layers: LayerBench[];
-  /** 1024² `A·B` and `A·Bᵀ` rates; the reference is the larger. */
-  matmul: { ab: number; abT: number; singleThread: number };
+  /**
+   * 1024² `A·B` and `A·Bᵀ` rates (the reference is the larger), the one-thread rate, and a bare matmul at the
+   * linear layer's GEMM shape (4800×32 by 32×128): the ceiling jax-js reaches on a GEMM that small.
+   */
+  matmul: { ab: number; abT: number; singleThread: number; smallGemm: number; smallGemmRatio: number };
   /** A lite ConvNeXt stage-1 block (80×60×32) and the share of its time spent in depthwise conv + LayerNorm. */
   convnextBlock: { forwardMs: number; trainMs: number; dwNormForwardFraction: number; dwNormTrainFraction: number };
   device: string;
@@ -114,6 +117,19 @@ export async function benchMatmul(n = 1024): Promise<{ ab: number; abT: number }
   return { ab: flop / tAb / 1e6, abT: flop / tAbT / 1e6 };
 }
 
+/** A bare `x·Wᵀ` at the linear layer's shape: how fast jax-js multiplies matrices this small. */
+async function benchSmallGemm(): Promise<number> {
+  const rng = new Rng("bench-small-gemm");
+  const x = randn(rng, [4800, 32]);
+  const w = randn(rng, [128, 32]);
+  const f = jit((a: np.Array, b: np.Array) => np.matmul(a, b.transpose()));
+  const ms = await timeCall(() => f(x.ref, w.ref), 4, 200);
+  f.dispose();
+  x.dispose();
+  w.dispose();
+  return (2 * 4800 * 32 * 128) / ms / 1e6;
+}
+
 interface Case<P extends ParamTree> {
   name: string;
   shape: string;
@@ -130,10 +146,18 @@ async function benchCase<P extends ParamTree>(c: Case<P>, ref: number, rng: Rng)
   const probe = fwd(mapParams(c.params, (a) => a.ref), c.input.ref) as np.Array;
   const r = randn(rng, probe.shape);
   probe.dispose();
-  const trainJit = jit(valueAndGrad((p: P, x: np.Array) => np.sum(c.fn(p, x).mul(r.ref)), { argnums: [0, 1] }));
-  const train = trainJit as unknown as Fn;
+  // A training step of the layer inside a network: forward, then the vector-Jacobian product for an upstream
+  // cotangent, giving gradients for the parameters and the input.
+  const layerVjp = vjp as unknown as (f: (p: P, x: np.Array) => np.Array, primals: [P, np.Array]) => [np.Array, OwnedFunction<(ct: np.Array) => [P, np.Array]>];
+  const trainJit = jit((p: P, x: np.Array, ct: np.Array) => {
+    const [y, back] = layerVjp(c.fn, [p, x]);
+    const grads = back(ct);
+    back.dispose();
+    return [y, grads];
+  });
+  const train = trainJit as unknown as (p: P, x: np.Array, ct: np.Array) => Outputs;
   const forwardMs = await timeCall(() => fwd(mapParams(c.params, (a) => a.ref), c.input.ref));
-  const trainMs = await timeCall(() => train(mapParams(c.params, (a) => a.ref), c.input.ref));
+  const trainMs = await timeCall(() => train(mapParams(c.params, (a) => a.ref), c.input.ref, r.ref));
   fwdJit.dispose();
   trainJit.dispose();
   r.dispose();
@@ -232,12 +256,14 @@ export async function runNnBench(log: (line: string) => void = () => {}): Promis
   };
   log(`ConvNeXt block ${W}×${H}×${C}: fwd ${blk.forwardMs.toFixed(2)} ms, train ${blk.trainMs.toFixed(2)} ms; depthwise + LayerNorm share ${(100 * convnextBlock.dwNormForwardFraction).toFixed(0)} % fwd, ${(100 * convnextBlock.dwNormTrainFraction).toFixed(0)} % train`);
   const singleThread = single ?? ref;
+  const small = await benchSmallGemm();
+  log(`bare matmul 4800×32 · (128×32)ᵀ: ${small.toFixed(1)} GFLOP/s (${((100 * small) / ref).toFixed(0)} % of the 1024² rate)`);
   return {
     matmulGflopsPerSecond: ref,
     threads,
     threadSpeedup: ref / singleThread,
     layers,
-    matmul: { ab: mm.ab, abT: mm.abT, singleThread },
+    matmul: { ab: mm.ab, abT: mm.abT, singleThread, smallGemm: small, smallGemmRatio: small / ref },
     convnextBlock,
     device: info.device,
     date: new Date().toISOString(),

@@ -271,4 +271,11 @@ test("dropout and DropPath are seeded, scale survivors, keep gradients, and are 
     jit: false,
   });
   r.dispose();
+  const rp = randn(rng, [6, 3, 2]).arr;
+  gradCheck((_p: ParamTree, xx: np.Array) => weightedSum(dropPath(xx, 0.5, random.key(4), true), rp.ref), {}, randn(rng, [6, 3, 2]).arr, rng, {
+    what: "dropPath",
+    samples: 8,
+    jit: false,
+  });
+  rp.dispose();
 });

@@ -1,0 +1,36 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { engineInfo } from "../../src/nn/engine/index.ts";
+import { THREADS_ENV } from "../../src/nn/engine/shim.ts";
+
+const child = fileURLToPath(new URL("./engine-child.ts", import.meta.url));
+
+function runChild(threads: string, extra: string[] = []): { status: number | null; out: { device: string; threads: number; total: number } } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", child, ...extra], {
+    env: { ...process.env, [THREADS_ENV]: threads },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(r.stderr, "", r.stderr);
+  return { status: r.status, out: JSON.parse(r.stdout) as { device: string; threads: number; total: number } };
+}
+
+test("a process using worker threads exits by itself with code 0 after a top-level await on a kernel", () => {
+  const r = runChild("2");
+  assert.equal(r.status, 0);
+  assert.deepEqual(r.out, { device: "wasm", threads: 2, total: 256 * 256 * 256 });
+});
+
+test("RTGS2_THREADS=1 and an explicit shutdown also exit cleanly", () => {
+  const r = runChild("1", ["--shutdown"]);
+  assert.equal(r.status, 0);
+  assert.equal(r.out.threads, 1);
+  assert.equal(r.out.total, 256 ** 3);
+});
+
+test("without navigator.gpu the engine runs on wasm", () => {
+  assert.equal(engineInfo().device, "wasm");
+  assert.equal((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu, undefined);
+});

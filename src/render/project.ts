@@ -102,7 +102,7 @@ export function projectGaussians(
       const qn = 1 / Math.sqrt(qq);
       qw *= qn; qx *= qn; qy *= qn; qz *= qn;
     } else {
-      qw = 1; // a zero quaternion means no rotation, as normalizeRotations reads it
+      qw = 1; // a zero quaternion means no rotation, as the readers' normalizeQuaternions reads it
     }
     const sx = Math.exp(S[i * 3]) * scaleModifier,
       sy = Math.exp(S[i * 3 + 1]) * scaleModifier,

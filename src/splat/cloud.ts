@@ -73,26 +73,6 @@ export function allocateCloud(count: number, shDegree: ShDegree): GaussianCloud 
   };
 }
 
-/** Normalize every quaternion in place; a zero quaternion becomes the identity. */
-export function normalizeRotations(rotations: Float32Array): void {
-  for (let i = 0; i < rotations.length; i += 4) {
-    const w = rotations[i],
-      x = rotations[i + 1],
-      y = rotations[i + 2],
-      z = rotations[i + 3];
-    const n = Math.hypot(w, x, y, z);
-    if (n === 0) {
-      rotations[i] = 1;
-      rotations[i + 1] = rotations[i + 2] = rotations[i + 3] = 0;
-    } else {
-      rotations[i] = w / n;
-      rotations[i + 1] = x / n;
-      rotations[i + 2] = y / n;
-      rotations[i + 3] = z / n;
-    }
-  }
-}
-
 const CORE_FIELDS = ["positions", "logScales", "rotations", "opacityLogits", "shDc", "shRest"] as const;
 
 /**

@@ -34,3 +34,9 @@ test("without navigator.gpu the engine runs on wasm", () => {
   assert.equal(engineInfo().device, "wasm");
   assert.equal((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu, undefined);
 });
+
+test("einsum works on Node 20 through the iterator-helper polyfill", async () => {
+  const { numpy: np } = await import("../../src/nn/jax.ts");
+  const y = np.einsum("ij,jk->ik", np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, 1]]));
+  assert.deepEqual(y.js(), [[1, 2], [3, 4]]);
+});

@@ -6,9 +6,9 @@
  * exposed), `initEngine()` prefers webgpu, as in a browser.
  */
 import { defaultDevice, init, type Device } from "../jax.ts";
-import { shimThreads, terminateShimWorkers, THREADS_ENV } from "./shim.ts";
+import { shimThreads, terminateShimWorkers, THREADS_ENV, installIteratorHelpers } from "./shim.ts";
 
-export { THREADS_ENV };
+export { THREADS_ENV, installIteratorHelpers };
 
 /** What `initEngine` settled on. */
 export interface EngineInfo {
@@ -59,70 +59,4 @@ export function engineInfo(): EngineInfo {
  */
 export async function shutdownEngine(): Promise<void> {
   await terminateShimWorkers();
-}
-
-/**
- * Install the ES2025 iterator helpers (`Iterator.prototype.map/filter/toArray/…`) that jax-js's `einsum` path
- * uses, when the runtime (Node 20) lacks them. A no-op on Node 22+.
- */
-export function installIteratorHelpers(): void {
-  const proto = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as Record<string, unknown>;
-  if (typeof proto.map === "function") return;
-  type It = Iterator<unknown> & Iterable<unknown>;
-  const define = (name: string, fn: (this: It, ...args: never[]) => unknown): void => {
-    Object.defineProperty(proto, name, { value: fn, configurable: true, writable: true });
-  };
-  function* mapGen(it: It, f: (v: unknown, i: number) => unknown): Generator<unknown> {
-    let i = 0;
-    for (const v of { [Symbol.iterator]: () => it }) yield f(v, i++);
-  }
-  function* filterGen(it: It, f: (v: unknown, i: number) => unknown): Generator<unknown> {
-    let i = 0;
-    for (const v of { [Symbol.iterator]: () => it }) if (f(v, i++)) yield v;
-  }
-  function* flatMapGen(it: It, f: (v: unknown, i: number) => Iterable<unknown>): Generator<unknown> {
-    let i = 0;
-    for (const v of { [Symbol.iterator]: () => it }) yield* f(v, i++);
-  }
-  define("map", function (this: It, f: (v: unknown, i: number) => unknown) {
-    return mapGen(this, f);
-  });
-  define("filter", function (this: It, f: (v: unknown, i: number) => unknown) {
-    return filterGen(this, f);
-  });
-  define("flatMap", function (this: It, f: (v: unknown, i: number) => Iterable<unknown>) {
-    return flatMapGen(this, f);
-  });
-  define("toArray", function (this: It) {
-    return [...{ [Symbol.iterator]: () => this }];
-  });
-  define("forEach", function (this: It, f: (v: unknown, i: number) => void) {
-    let i = 0;
-    for (const v of { [Symbol.iterator]: () => this }) f(v, i++);
-  });
-  define("some", function (this: It, f: (v: unknown, i: number) => unknown) {
-    let i = 0;
-    for (const v of { [Symbol.iterator]: () => this }) if (f(v, i++)) return true;
-    return false;
-  });
-  define("every", function (this: It, f: (v: unknown, i: number) => unknown) {
-    let i = 0;
-    for (const v of { [Symbol.iterator]: () => this }) if (!f(v, i++)) return false;
-    return true;
-  });
-  define("reduce", function (this: It, f: (acc: unknown, v: unknown, i: number) => unknown, ...init: unknown[]) {
-    let i = 0;
-    let acc: unknown;
-    let started = init.length > 0;
-    if (started) acc = init[0];
-    for (const v of { [Symbol.iterator]: () => this }) {
-      if (!started) {
-        acc = v;
-        started = true;
-      } else acc = f(acc, v, i);
-      i++;
-    }
-    if (!started) throw new TypeError("Reduce of empty iterator with no initial value");
-    return acc;
-  });
 }

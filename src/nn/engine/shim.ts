@@ -9,6 +9,8 @@
  * - `globalThis.navigator` with `hardwareConcurrency` (the thread count jax-js sizes its pool by) and
  *   `userAgent` (jax-js's code generator reads it).
  *
+ * - `Float16Array` (a stub) and the ES2025 iterator helpers, which jax-js uses and Node 20 lacks.
+ *
  * Exit behaviour: a worker is ref'd only while a message to it is unanswered. An idle pool therefore never holds
  * the process open (it exits by itself when the work is done), and a pending kernel always does (no exit
  * code 13 from a top-level await that lost its last handle).
@@ -125,6 +127,7 @@ function install(): void {
   }
   if (g.Worker === undefined) g.Worker = ShimWorker;
   installFloat16Stub();
+  installIteratorHelpers();
 }
 
 /**
@@ -140,6 +143,72 @@ function installFloat16Stub(): void {
       throw new Error("Float16Array is not available on this Node version; keep device arrays float32/float64");
     }
   };
+}
+
+/**
+ * Install the ES2025 iterator helpers (`Iterator.prototype.map/filter/toArray/…`) that jax-js's `einsum` path
+ * uses, when the runtime (Node 20) lacks them. A no-op on Node 22+.
+ */
+export function installIteratorHelpers(): void {
+  const proto = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as Record<string, unknown>;
+  if (typeof proto.map === "function") return;
+  type It = Iterator<unknown> & Iterable<unknown>;
+  const define = (name: string, fn: (this: It, ...args: never[]) => unknown): void => {
+    Object.defineProperty(proto, name, { value: fn, configurable: true, writable: true });
+  };
+  function* mapGen(it: It, f: (v: unknown, i: number) => unknown): Generator<unknown> {
+    let i = 0;
+    for (const v of { [Symbol.iterator]: () => it }) yield f(v, i++);
+  }
+  function* filterGen(it: It, f: (v: unknown, i: number) => unknown): Generator<unknown> {
+    let i = 0;
+    for (const v of { [Symbol.iterator]: () => it }) if (f(v, i++)) yield v;
+  }
+  function* flatMapGen(it: It, f: (v: unknown, i: number) => Iterable<unknown>): Generator<unknown> {
+    let i = 0;
+    for (const v of { [Symbol.iterator]: () => it }) yield* f(v, i++);
+  }
+  define("map", function (this: It, f: (v: unknown, i: number) => unknown) {
+    return mapGen(this, f);
+  });
+  define("filter", function (this: It, f: (v: unknown, i: number) => unknown) {
+    return filterGen(this, f);
+  });
+  define("flatMap", function (this: It, f: (v: unknown, i: number) => Iterable<unknown>) {
+    return flatMapGen(this, f);
+  });
+  define("toArray", function (this: It) {
+    return [...{ [Symbol.iterator]: () => this }];
+  });
+  define("forEach", function (this: It, f: (v: unknown, i: number) => void) {
+    let i = 0;
+    for (const v of { [Symbol.iterator]: () => this }) f(v, i++);
+  });
+  define("some", function (this: It, f: (v: unknown, i: number) => unknown) {
+    let i = 0;
+    for (const v of { [Symbol.iterator]: () => this }) if (f(v, i++)) return true;
+    return false;
+  });
+  define("every", function (this: It, f: (v: unknown, i: number) => unknown) {
+    let i = 0;
+    for (const v of { [Symbol.iterator]: () => this }) if (!f(v, i++)) return false;
+    return true;
+  });
+  define("reduce", function (this: It, f: (acc: unknown, v: unknown, i: number) => unknown, ...init: unknown[]) {
+    let i = 0;
+    let acc: unknown;
+    let started = init.length > 0;
+    if (started) acc = init[0];
+    for (const v of { [Symbol.iterator]: () => this }) {
+      if (!started) {
+        acc = v;
+        started = true;
+      } else acc = f(acc, v, i);
+      i++;
+    }
+    if (!started) throw new TypeError("Reduce of empty iterator with no initial value");
+    return acc;
+  });
 }
 
 install();

@@ -16,7 +16,8 @@ import { LayerNorm, type NormParams } from "./norm.ts";
 /** `softmax(q kᵀ / √d) v` on `[N, h, Lq, d]`, `[N, h, Lk, d]`, `[N, h, Lk, d]`. */
 export function scaledDotProductAttention(q: np.Array, k: np.Array, v: np.Array): np.Array {
   const d = q.shape[q.ndim - 1];
-  const scores = np.matmul(q.mul(1 / Math.sqrt(d)), k.transpose([0, 1, 3, 2]));
+  // Scaling the scores rather than q lets jax-js fuse the scale into the matmul's epilogue (no extra kernel).
+  const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(d));
   return np.matmul(softmax(scores, -1), v);
 }
 

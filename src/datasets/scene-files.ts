@@ -15,6 +15,11 @@ export interface SceneFiles {
   camerasPath?: string;
 }
 
+/**
+ * The splat file and `cameras.json` of `input`: a splat file itself, or a scene folder in any of the layouts
+ * above (the folder itself first, then its `3dgs/`).
+ * @throws MissingFileError naming `input` when it does not exist or holds no splats.
+ */
 export function resolveSceneFiles(input: string): SceneFiles {
   if (!existsSync(input)) throw new MissingFileError(input);
   if (!statSync(input).isDirectory()) return { splatPath: input };
@@ -34,6 +39,14 @@ export function resolveSceneFiles(input: string): SceneFiles {
 function findSplat(root: string): string | undefined {
   const direct = join(root, "point_cloud.ply");
   if (existsSync(direct) && statSync(direct).isFile()) return direct;
+  return latestIterationPly(root);
+}
+
+/**
+ * `root/point_cloud/iteration_N/point_cloud.ply` with the largest N (compared as numbers, so 30000 beats 7000),
+ * the layout of Inria 3DGS output; undefined when there is none.
+ */
+export function latestIterationPly(root: string): string | undefined {
   const iterations = join(root, "point_cloud");
   if (!existsSync(iterations) || !statSync(iterations).isDirectory()) return undefined;
   const best = readdirSync(iterations)

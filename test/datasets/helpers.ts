@@ -66,9 +66,10 @@ export function c2wYaw(yaw: number, t: [number, number, number]): number[] {
   return [c, 0, s, t[0], 0, 1, 0, t[1], -s, 0, c, t[2], 0, 0, 0, 1];
 }
 
-/** A 4×4 as ScanNet writes it: four lines of four numbers. */
+/** A 4×4 as ScanNet writes it: four lines of four numbers, −∞ as `-inf`. */
 export function matrixLines(m: readonly number[]): string {
-  return [0, 1, 2, 3].map((r) => m.slice(r * 4, r * 4 + 4).join(" ")).join("\n") + "\n";
+  const text = m.map((v) => (v === -Infinity ? "-inf" : String(v)));
+  return [0, 1, 2, 3].map((r) => text.slice(r * 4, r * 4 + 4).join(" ")).join("\n") + "\n";
 }
 
 export function near(actual: number, expected: number, tol = 1e-6): boolean {

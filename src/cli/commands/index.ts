@@ -6,11 +6,13 @@ import { registerRender } from "./render.ts";
 import { registerBench } from "./bench.ts";
 import { registerDemo } from "./demo.ts";
 import { registerBenchNn } from "./bench-nn.ts";
+import { registerSynth } from "./synth.ts";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
   registerInfo(program);
   registerConvert(program);
   registerRender(program);
+  registerSynth(program);
   registerBenchNn(registerBench(program));
 }

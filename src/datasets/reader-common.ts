@@ -27,6 +27,7 @@ export function makeScene(fields: SceneFields): Scene {
   };
 }
 
+/** True when `path` exists and is a folder. */
 export function isDir(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
@@ -72,6 +73,7 @@ export function numberedFiles(dir: string, pattern: RegExp): { index: number; pa
 /** Where readers report recoverable problems (a skipped frame); stderr by default. */
 export type WarningSink = (message: string) => void;
 
+/** The default `WarningSink`: one `warning: …` line on stderr. */
 export const stderrWarning: WarningSink = (message) => {
   process.stderr.write(`warning: ${message}\n`);
 };

@@ -8,6 +8,10 @@
  * (1296×968, size read from the first JPEG's header), gets the +0.5 principal-point shift and is scaled; frame
  * loaders resize every image to it by nearest neighbour, as the official 2D benchmark does. Depth is in
  * millimetres. Labels are raw ids → NYU40 (tsv column `nyu40id`) → the 20 benchmark classes.
+ *
+ * Depth is returned on the camera's pixel grid as stored: ScanNet's depth sensor has its own intrinsics
+ * (`intrinsic_depth.txt`), a few pixels off the scaled colour ones, and this reader does not reproject it. Good
+ * enough for depth metrics at 640×480; not for sub-pixel geometry.
  */
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";

@@ -11,6 +11,7 @@ import { makeScene, requireDir } from "./reader-common.ts";
 import { latestIterationPly } from "./scene-files.ts";
 import type { ClassInfo, FramePaths, LabelRemap, Scene } from "./scene.ts";
 
+/** Options of `readInriaScene`. */
 export interface InriaOptions {
   /** Folder of the training images; frame i's RGB is `imagesDir/<img_name>` with the first matching extension. */
   imagesDir?: string;

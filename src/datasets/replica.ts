@@ -17,6 +17,7 @@ import { imageSize } from "./frames.ts";
 import { isDir, makeScene, numberedFiles, optionalDir, trainedSplat } from "./reader-common.ts";
 import type { FramePaths, Scene } from "./scene.ts";
 
+/** Options of `readReplicaScene`. */
 export interface ReplicaOptions {
   /** Sequences to read, in this order; default every one of 1 and 2 that exists. */
   sequences?: (1 | 2)[];

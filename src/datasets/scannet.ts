@@ -23,6 +23,7 @@ import { imageSize } from "./frames.ts";
 import { makeScene, numberedFiles, optionalDir, stderrWarning, trainedSplat, type WarningSink } from "./reader-common.ts";
 import type { FramePaths, Scene } from "./scene.ts";
 
+/** Options of `readScanNetScene`. */
 export interface ScanNetOptions {
   /** Path of `scannetv2-labels.combined.tsv`; default: looked up in the scene folder and the two above it. */
   labelMap?: string;

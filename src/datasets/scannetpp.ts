@@ -16,6 +16,7 @@ import { InvalidFileError, MissingFileError, UnsupportedFormatError } from "../c
 import { isDir, makeScene, optionalDir, stderrWarning, trainedSplat, type WarningSink } from "./reader-common.ts";
 import type { ClassInfo, FramePaths, LabelRemap, Scene } from "./scene.ts";
 
+/** Options of `readScanNetPPScene`. */
 export interface ScanNetPPOptions {
   /** Class table of the semantic maps (ScanNet++ ships several); default none, labels read as stored. */
   classes?: ClassInfo[];

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MissingFileError } from "../core/errors.ts";
 
+/** The files `resolveSceneFiles` found for an input. */
 export interface SceneFiles {
   /** The splat file to read. */
   splatPath: string;

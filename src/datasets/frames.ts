@@ -4,8 +4,8 @@
  * layout gets the same errors: a missing file, an image of the wrong size, an unknown label id.
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { createRequire } from "node:module";
-import { ConfigError, InvalidFileError, MissingFileError, UnsupportedFormatError } from "../core/errors.ts";
+import jpeg from "jpeg-js";
+import { ConfigError, InvalidFileError, MissingFileError } from "../core/errors.ts";
 import { readLabelPng, readPng, readPngRaw, type Image } from "../core/image.ts";
 import { applyRemap } from "./class-tables.ts";
 import type { FramePaths, Scene } from "./scene.ts";
@@ -72,40 +72,11 @@ function jpegSize(read: (pos: number, len: number) => Uint8Array, path: string):
 // ---------------------------------------------------------------------------------------------------------------
 // JPEG decoding, when a decoder is installed
 
-interface JpegDecoder {
-  decode(data: Uint8Array, options: { useTArray: true; formatAsRGBA: boolean }): {
-    width: number;
-    height: number;
-    data: Uint8Array;
-  };
-}
-
-let jpegDecoder: JpegDecoder | null | undefined;
-
-/**
- * `jpeg-js`, if installed. It is not a dependency yet: looked up at run time so that readers of JPEG datasets
- * (ScanNet colour, ScanNet++ DSLR) still work for paths, cameras, depth and labels without it.
- */
-function findJpegDecoder(): JpegDecoder | null {
-  if (jpegDecoder === undefined) {
-    try {
-      jpegDecoder = createRequire(import.meta.url)("jpeg-js") as JpegDecoder;
-    } catch {
-      jpegDecoder = null;
-    }
-  }
-  return jpegDecoder;
-}
-
 function readJpeg(path: string): Image {
-  const decoder = findJpegDecoder();
-  if (!decoder) {
-    throw new UnsupportedFormatError(path, "decoding JPEG needs the jpeg-js package, which is not installed (npm install jpeg-js)");
-  }
   const header = imageSize(path); // existence and header check with our own errors first
-  let decoded: ReturnType<JpegDecoder["decode"]>;
+  let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = decoder.decode(readFileSync(path), { useTArray: true, formatAsRGBA: false });
+    decoded = jpeg.decode(readFileSync(path), { useTArray: true, formatAsRGBA: false });
   } catch (err) {
     throw new InvalidFileError(path, `corrupt JPEG: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
@@ -167,8 +138,7 @@ function fitToCamera<T extends Float32Array | Uint16Array>(
 }
 
 /**
- * Frame `index`'s colour image as RGB floats in [0, 1] at the camera's size (alpha dropped). PNG always; JPEG
- * only with `jpeg-js` installed, else an UnsupportedFormatError saying so.
+ * Frame `index`'s colour image as RGB floats in [0, 1] at the camera's size (alpha dropped), from PNG or JPEG.
  */
 export function loadRgb(scene: Scene, index: number): Image {
   const path = framePath(scene, index, "rgb");

@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import jpeg from "jpeg-js";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cameraCenter } from "../../src/core/camera.ts";
-import { InvalidFileError, MissingFileError, UnsupportedFormatError } from "../../src/core/errors.ts";
+import { InvalidFileError, MissingFileError } from "../../src/core/errors.ts";
 import { imageSize, loadDepth, loadLabels, loadRgb } from "../../src/datasets/frames.ts";
 import { readScanNetScene } from "../../src/datasets/scannet.ts";
 import { c2wYaw, matrixLines, near, tempDir, writeGaussians, writeJpegHeader, writeText, writeU16 } from "./helpers.ts";
@@ -88,12 +89,19 @@ test("default evaluation size is 640×480", () => {
   assert.deepEqual([c.width, c.height, c.fx, c.cx], [640, 480, 400, 320]);
 });
 
-test("JPEG colour needs a decoder: a clear UnsupportedFormatError naming the file", () => {
+test("JPEG colour decodes at the camera's size; a header-only JPEG is a clear InvalidFileError", () => {
   const dir = writeScanNet();
   const scene = readScanNetScene(dir, { width: W, height: H, onWarning: () => {} });
+  // A real JPEG of one flat colour: baseline JPEG keeps a flat block within a few levels.
+  const rgba = new Uint8Array(CW * CH * 4);
+  for (let p = 0; p < CW * CH; p++) rgba.set([200, 100, 50, 255], p * 4);
+  writeFileSync(join(dir, "color", "0.jpg"), jpeg.encode({ data: rgba, width: CW, height: CH }, 95).data);
+  const img = loadRgb(scene, 0);
+  assert.deepEqual([img.width, img.height, img.channels], [W, H, 3]);
+  for (const [c, v] of [200, 100, 50].entries()) assert.ok(Math.abs(img.data[c] * 255 - v) < 4, `channel ${c}: ${img.data[c] * 255}`);
   assert.throws(
-    () => loadRgb(scene, 0),
-    (e: unknown) => e instanceof UnsupportedFormatError && e.file === join(dir, "color", "0.jpg") && /jpeg-js/.test(e.message),
+    () => loadRgb(scene, 1),
+    (e: unknown) => e instanceof InvalidFileError && e.file === join(dir, "color", "2.jpg") && /corrupt JPEG/.test(e.message),
   );
 });
 

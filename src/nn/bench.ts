@@ -2,10 +2,11 @@
  * `rtgs2 bench nn` / `bench/nn.ts`: each layer kind's speed at the lite model's shapes (METHOD.md §5, 320×240
  * input, batch 1), as a ratio to a 1024² matmul measured in the same run, forward and forward + backward.
  *
- * The matmul reference is the faster of `A·B` and `A·Bᵀ` (jax-js runs the transposed form faster; the layers
- * use `x·Wᵀ`), so a ratio never flatters a layer. FLOPs are 2 per multiply-add of `macsAll` (conv, linear,
- * attention products, norms, and resize matrices as executed); a training step counts 3× the forward FLOPs.
- * Timings are the best of several rounds, because this machine is shared.
+ * The matmul reference is `A·Bᵀ`, the faster form on jax-js (the layers use `x·Wᵀ` too), so a ratio never
+ * flatters a layer. The machine is shared with other work, so each layer's rounds alternate with rounds of the
+ * reference and its ratios divide the best of each: load that comes and goes hits both alike. FLOPs are 2 per
+ * multiply-add of `macsAll` (conv, linear, attention products, norms, and resize matrices as executed); a
+ * training step (forward + vjp for an upstream cotangent) counts 3× the forward FLOPs.
  *
  * Threads are fixed per process (jax-js sizes its worker pool at import), so the one-thread matmul for
  * `threadSpeedup` runs in a child process with `RTGS2_THREADS=1`.
@@ -43,6 +44,8 @@ export interface LayerBench {
   forwardRatio: number;
   /** Forward + backward GFLOP/s over the same run's matmul GFLOP/s. */
   trainRatio: number;
+  /** The 1024² matmul rate measured in rounds interleaved with this layer's (the ratios' denominator). */
+  matmulGflopsPerSecond: number;
 }
 
 /** The `--json` object (ARCHITECTURE.md §5 names the first four fields). */
@@ -74,6 +77,17 @@ async function settle(out: Outputs): Promise<void> {
   };
   walk(out);
   for (const l of leaves) l.dispose();
+}
+
+/** Per-call milliseconds of one round of repeated calls lasting at least `roundMs`. */
+async function timeRound(fn: () => Outputs, roundMs: number): Promise<number> {
+  let n = 0;
+  const t0 = performance.now();
+  while (n === 0 || performance.now() - t0 < roundMs) {
+    await settle(fn());
+    n++;
+  }
+  return (performance.now() - t0) / n;
 }
 
 /** Best per-call milliseconds over `rounds` rounds of at least `roundMs` each, after two warm-up calls. */
@@ -130,6 +144,27 @@ async function benchSmallGemm(): Promise<number> {
   return (2 * 4800 * 32 * 128) / ms / 1e6;
 }
 
+/** The 1024² `A·Bᵀ` reference, kept compiled so it can be timed between a layer's rounds. */
+class MatmulProbe {
+  readonly #a: np.Array;
+  readonly #b: np.Array;
+  readonly #f = jit((x: np.Array, y: np.Array) => np.matmul(x, y.transpose()));
+  /** Best rate seen over the whole run (GFLOP/s). */
+  best = 0;
+  constructor() {
+    const rng = new Rng("bench-probe");
+    this.#a = randn(rng, [1024, 1024]);
+    this.#b = randn(rng, [1024, 1024]);
+  }
+  call = (): Outputs => this.#f(this.#a.ref, this.#b.ref);
+  /** Record a per-call time; returns the rate in GFLOP/s. */
+  rate(ms: number): number {
+    const g = (2 * 1024 ** 3) / ms / 1e6;
+    this.best = Math.max(this.best, g);
+    return g;
+  }
+}
+
 interface Case<P extends ParamTree> {
   name: string;
   shape: string;
@@ -139,13 +174,17 @@ interface Case<P extends ParamTree> {
   fn: (p: P, x: np.Array) => np.Array;
 }
 
-async function benchCase<P extends ParamTree>(c: Case<P>, ref: number, rng: Rng): Promise<LayerBench> {
+/**
+ * Time a layer's forward and training step with rounds of the matmul reference interleaved between them, so a
+ * change of load on this shared machine hits the layer and its reference alike; ratios use the best of each.
+ */
+async function benchCase<P extends ParamTree>(c: Case<P>, probe: MatmulProbe, rng: Rng, rounds = 5, roundMs = 100): Promise<LayerBench> {
   type Fn = (p: P, x: np.Array) => Outputs;
   const fwdJit = jit(c.fn);
   const fwd = fwdJit as unknown as Fn;
-  const probe = fwd(mapParams(c.params, (a) => a.ref), c.input.ref) as np.Array;
-  const r = randn(rng, probe.shape);
-  probe.dispose();
+  const sample = fwd(mapParams(c.params, (a) => a.ref), c.input.ref) as np.Array;
+  const r = randn(rng, sample.shape);
+  sample.dispose();
   // A training step of the layer inside a network: forward, then the vector-Jacobian product for an upstream
   // cotangent, giving gradients for the parameters and the input.
   const layerVjp = vjp as unknown as (f: (p: P, x: np.Array) => np.Array, primals: [P, np.Array]) => [np.Array, OwnedFunction<(ct: np.Array) => [P, np.Array]>];
@@ -156,8 +195,19 @@ async function benchCase<P extends ParamTree>(c: Case<P>, ref: number, rng: Rng)
     return [y, grads];
   });
   const train = trainJit as unknown as (p: P, x: np.Array, ct: np.Array) => Outputs;
-  const forwardMs = await timeCall(() => fwd(mapParams(c.params, (a) => a.ref), c.input.ref));
-  const trainMs = await timeCall(() => train(mapParams(c.params, (a) => a.ref), c.input.ref, r.ref));
+  const runFwd = (): Outputs => fwd(mapParams(c.params, (a) => a.ref), c.input.ref);
+  const runTrain = (): Outputs => train(mapParams(c.params, (a) => a.ref), c.input.ref, r.ref);
+  for (const f of [runFwd, runFwd, runTrain, runTrain, probe.call]) await settle(f());
+  let forwardMs = Infinity;
+  let trainMs = Infinity;
+  let mmMs = Infinity;
+  for (let i = 0; i < rounds; i++) {
+    mmMs = Math.min(mmMs, await timeRound(probe.call, roundMs));
+    forwardMs = Math.min(forwardMs, await timeRound(runFwd, roundMs));
+    mmMs = Math.min(mmMs, await timeRound(probe.call, roundMs));
+    trainMs = Math.min(trainMs, await timeRound(runTrain, roundMs));
+  }
+  const ref = probe.rate(mmMs);
   fwdJit.dispose();
   trainJit.dispose();
   r.dispose();
@@ -174,6 +224,7 @@ async function benchCase<P extends ParamTree>(c: Case<P>, ref: number, rng: Rng)
     trainGflopsPerSecond: tg,
     forwardRatio: fg / ref,
     trainRatio: tg / ref,
+    matmulGflopsPerSecond: ref,
   };
 }
 
@@ -196,16 +247,17 @@ export async function runNnBench(log: (line: string) => void = () => {}): Promis
   const threads = engineInfo().threads;
   const single = threads === 1 ? null : singleThreadMatmul();
   const mm = await benchMatmul();
-  let ref = Math.max(mm.ab, mm.abT);
+  const probe = new MatmulProbe();
   log(`matmul 1024²: A·B ${mm.ab.toFixed(1)} GFLOP/s, A·Bᵀ ${mm.abT.toFixed(1)} GFLOP/s, ${threads} thread(s)`);
+  log("ratios are against 1024² A·Bᵀ rounds interleaved with each layer's rounds (shown as 'ref')");
   const rng = new Rng("bench-nn");
   const H = 60;
   const W = 80;
   const layers: LayerBench[] = [];
   const run = async <P extends ParamTree>(c: Case<P>): Promise<void> => {
-    const b = await benchCase(c, ref, rng);
+    const b = await benchCase(c, probe, rng);
     layers.push(b);
-    log(`${b.name.padEnd(11)} ${b.shape.padEnd(44)} fwd ${b.forwardMs.toFixed(2).padStart(7)} ms ${b.forwardGflopsPerSecond.toFixed(1).padStart(5)} GFLOP/s (${(100 * b.forwardRatio).toFixed(0)} %)   train ${b.trainMs.toFixed(2).padStart(7)} ms ${b.trainGflopsPerSecond.toFixed(1).padStart(5)} GFLOP/s (${(100 * b.trainRatio).toFixed(0)} %)`);
+    log(`${b.name.padEnd(11)} ${b.shape.padEnd(46)} fwd ${b.forwardMs.toFixed(2).padStart(7)} ms ${b.forwardGflopsPerSecond.toFixed(1).padStart(5)} GFLOP/s (${(100 * b.forwardRatio).toFixed(0).padStart(3)} %)  train ${b.trainMs.toFixed(2).padStart(7)} ms ${b.trainGflopsPerSecond.toFixed(1).padStart(5)} GFLOP/s (${(100 * b.trainRatio).toFixed(0).padStart(3)} %)  ref ${b.matmulGflopsPerSecond.toFixed(1)}`);
   };
 
   const lin = new Linear("linear", 32, 128);
@@ -245,40 +297,31 @@ export async function runNnBench(log: (line: string) => void = () => {}): Promis
   };
   const bp: BlockP = { dw: bDw.init(rng), ln: bLn.init(rng), fc1: bFc1.init(rng), fc2: bFc2.init(rng), gamma: np.full([C], 1e-6) };
   const bMacs = bDw.macs([1, H, W, C]).macsAll + bLn.macs([1, H, W, C]).macsAll + bFc1.macs([1, H, W, C]).macsAll + bFc2.macs([1, H, W, 4 * C]).macsAll;
-  const blk = await benchCase({ name: "convnext", shape: "", params: bp, input: randn(rng, [1, H, W, C]), macs: { macs: bMacs, macsAll: bMacs }, fn: block }, ref, rng);
+  const blk = await benchCase({ name: "convnext", shape: "", params: bp, input: randn(rng, [1, H, W, C]), macs: { macs: bMacs, macsAll: bMacs }, fn: block }, probe, rng);
   const dwB = layers.find((l) => l.name === "dwconv7x7") as LayerBench;
   const lnB = layers.find((l) => l.name === "layernorm") as LayerBench;
+  // Times measured minutes apart are compared in units of their own interleaved matmul, so load drift cancels.
+  const norm = (ms: number, b: LayerBench): number => ms * b.matmulGflopsPerSecond;
   const convnextBlock = {
     forwardMs: blk.forwardMs,
     trainMs: blk.trainMs,
-    dwNormForwardFraction: (dwB.forwardMs + lnB.forwardMs) / blk.forwardMs,
-    dwNormTrainFraction: (dwB.trainMs + lnB.trainMs) / blk.trainMs,
+    dwNormForwardFraction: (norm(dwB.forwardMs, dwB) + norm(lnB.forwardMs, lnB)) / norm(blk.forwardMs, blk),
+    dwNormTrainFraction: (norm(dwB.trainMs, dwB) + norm(lnB.trainMs, lnB)) / norm(blk.trainMs, blk),
   };
   log(`ConvNeXt block ${W}×${H}×${C}: fwd ${blk.forwardMs.toFixed(2)} ms, train ${blk.trainMs.toFixed(2)} ms; depthwise + LayerNorm share ${(100 * convnextBlock.dwNormForwardFraction).toFixed(0)} % fwd, ${(100 * convnextBlock.dwNormTrainFraction).toFixed(0)} % train`);
   const small = await benchSmallGemm();
-  // The machine is shared: measure the reference again at the end and keep the faster, so load during the
-  // first measurement cannot make every layer's ratio look better than it is.
   const mm2 = await benchMatmul();
-  const ref2 = Math.max(mm2.ab, mm2.abT);
-  if (ref2 > ref) {
-    for (const l of layers) {
-      l.forwardRatio = l.forwardGflopsPerSecond / ref2;
-      l.trainRatio = l.trainGflopsPerSecond / ref2;
-    }
-    ref = ref2;
-    mm.ab = Math.max(mm.ab, mm2.ab);
-    mm.abT = Math.max(mm.abT, mm2.abT);
-  }
-  log(`matmul 1024² again: A·B ${mm2.ab.toFixed(1)}, A·Bᵀ ${mm2.abT.toFixed(1)} GFLOP/s; reference ${ref.toFixed(1)} GFLOP/s`);
-  // Likewise the one-thread rate: the better of two child runs, so a loaded moment cannot inflate the speed-up.
+  const ref = Math.max(mm.ab, mm.abT, mm2.ab, mm2.abT, probe.best);
+  log(`matmul 1024² again: A·B ${mm2.ab.toFixed(1)}, A·Bᵀ ${mm2.abT.toFixed(1)} GFLOP/s; best of the run ${ref.toFixed(1)} GFLOP/s`);
+  // The one-thread rate is the better of two child runs, so a loaded moment cannot inflate the speed-up.
   const singleThread = single === null ? ref : Math.max(single, singleThreadMatmul());
-  log(`bare matmul 4800×32 · (128×32)ᵀ: ${small.toFixed(1)} GFLOP/s (${((100 * small) / ref).toFixed(0)} % of the 1024² rate)`);
+  log(`bare matmul 4800×32 · (128×32)ᵀ: ${small.toFixed(1)} GFLOP/s (${((100 * small) / ref).toFixed(0)} % of the best 1024² rate)`);
   return {
     matmulGflopsPerSecond: ref,
     threads,
     threadSpeedup: ref / singleThread,
     layers,
-    matmul: { ab: mm.ab, abT: mm.abT, singleThread, smallGemm: small, smallGemmRatio: small / ref },
+    matmul: { ab: Math.max(mm.ab, mm2.ab), abT: Math.max(mm.abT, mm2.abT), singleThread, smallGemm: small, smallGemmRatio: small / ref },
     convnextBlock,
     device: info.device,
     date: new Date().toISOString(),

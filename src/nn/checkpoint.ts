@@ -19,8 +19,9 @@ import {
   type SafetensorsDType,
 } from "./safetensors.ts";
 
-/** Prefixes of optimizer-moment tensors. */
+/** Name prefix of AdamW first-moment tensors. */
 export const OPTIM_M = "optim.m.";
+/** Name prefix of AdamW second-moment tensors. */
 export const OPTIM_V = "optim.v.";
 
 /** What a checkpoint holds. */

@@ -120,6 +120,7 @@ export class JsonlLogger {
     }
   }
 
+  /** Append one record as a line. */
   log(record: LogRecord): void {
     appendFileSync(this.path, `${JSON.stringify(record)}\n`);
   }

@@ -53,10 +53,12 @@ export function uniformInit(rng: Rng, shape: number[], bound: number): np.Array 
   return fromFill(shape, (out) => rng.fillUniform(out, -bound, bound));
 }
 
-/** Zeros and ones (float32). */
+/** Zeros (float32): biases, norm shifts. */
 export function zerosInit(shape: number[]): np.Array {
   return np.zeros(shape);
 }
+
+/** Ones (float32): norm scales, BatchNorm running variance. */
 export function onesInit(shape: number[]): np.Array {
   return np.ones(shape);
 }

@@ -46,12 +46,19 @@ export function conv2dStride1(x: np.Array, w: np.Array, pad: Padding4): np.Array
   }
   // One spare zero row keeps the last shifted slice inside the buffer when kw > 1.
   const extra = kw > 1 ? 1 : 0;
-  const L = (Hp + extra) * Wp;
-  const flat = materialize(np.pad(x, [[0, 0], [pt, pb + extra], [pl, pr], [0, 0]])).reshape([N, L, C]);
+  const flat = materialize(np.pad(x, [[0, 0], [pt, pb + extra], [pl, pr], [0, 0]])).reshape([N, (Hp + extra) * Wp, C]);
+  const out = convFlat(flat, Wp, Ho, w);
+  return Wo === Wp ? out : out.slice([], [], [0, Wo], []);
+}
+
+/**
+ * The core of a stride-1 conv: `flat` is a materialized, zero-padded map flattened to `[N, rows·Wp, C]` (with a
+ * spare zero row when kw > 1); returns `[N, Ho, Wp, O]` on the padded-width grid, last `kw − 1` columns junk.
+ */
+function convFlat(flat: np.Array, Wp: number, Ho: number, w: np.Array): np.Array {
+  const [N, L, C] = flat.shape;
+  const [O, kh, kw] = w.shape;
   const terms: np.Array[] = [];
-  const add = (t: np.Array): void => {
-    terms.push(t);
-  };
   // Packing pays while K = kw·C is small; wide maps (space-to-depth, C ≥ 64) already give long matmuls per
   // tap, and copying kw shifted versions of them costs more than it saves (measured on this machine).
   if (kw > 1 && kw * C <= PACK_MAX_K) {
@@ -62,21 +69,20 @@ export function conv2dStride1(x: np.Array, w: np.Array, pad: Padding4): np.Array
     const packed = np.concatenate(shifts, 2);
     for (let dy = 0; dy < kh; dy++) {
       const rows = packed.ref.slice([], [dy * Wp, dy * Wp + Ho * Wp], []);
-      add(np.matmul(rows, w.ref.slice([], dy).reshape([O, kw * C]).transpose()));
+      terms.push(np.matmul(rows, w.ref.slice([], dy).reshape([O, kw * C]).transpose()));
     }
     packed.dispose();
   } else {
     for (let dy = 0; dy < kh; dy++) {
       for (let dx = 0; dx < kw; dx++) {
         const off = dy * Wp + dx;
-        add(np.matmul(flat.ref.slice([], [off, off + Ho * Wp], []), w.ref.slice([], dy, dx, []).transpose()));
+        terms.push(np.matmul(flat.ref.slice([], [off, off + Ho * Wp], []), w.ref.slice([], dy, dx, []).transpose()));
       }
     }
     flat.dispose();
   }
   w.dispose();
-  const out = terms.reduce((a, t) => a.add(t)).reshape([N, Ho, Wp, O]);
-  return Wo === Wp ? out : out.slice([], [], [0, Wo], []);
+  return terms.reduce((acc, t) => acc.add(t)).reshape([N, Ho, Wp, O]);
 }
 
 /** Output size of a conv along one axis (PyTorch's floor rule). */
@@ -97,8 +103,10 @@ export function conv2d(x: np.Array, w: np.Array, stride: number, pad: number): n
   const Ho = convOutSize(H, k, s, pad);
   const Wo = convOutSize(W, k, s, pad);
   const ka = Math.ceil(k / s);
-  // Rows/cols of the space-to-depth map that the ka×ka valid conv needs to produce Ho×Wo outputs.
-  const Hs = Ho + ka - 1;
+  // Rows/cols of the space-to-depth map that the ka×ka valid conv needs to produce Ho×Wo outputs, plus the
+  // spare zero row the flat shifted slices need, built in so the map is materialized only once.
+  const spare = ka > 1 ? 1 : 0;
+  const Hs = Ho + ka - 1 + spare;
   const Ws = Wo + ka - 1;
   const padB = Hs * s - pad - H;
   const padR = Ws * s - pad - W;
@@ -112,7 +120,9 @@ export function conv2d(x: np.Array, w: np.Array, stride: number, pad: number): n
     .reshape([O, ka, s, ka, s, C])
     .transpose([0, 1, 3, 2, 4, 5])
     .reshape([O, ka, ka, s * s * C]);
-  return conv2dStride1(s2d, wp, [0, 0, 0, 0]);
+  if (ka === 1) return conv2dStride1(s2d, wp, [0, 0, 0, 0]);
+  const out = convFlat(s2d.reshape([N, Hs * Ws, s * s * C]), Ws, Ho, wp);
+  return out.slice([], [], [0, Wo], []);
 }
 
 /** Options of `Conv2d`. */

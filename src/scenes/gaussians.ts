@@ -47,6 +47,10 @@ function fibonacciDirections(n: number): Float64Array {
 }
 
 const QUAD_N = 64;
+/** The R2 sequence's steps (1/φ₂, 1/φ₂²), φ₂ the plastic number. */
+const R2_A = 0.7548776662466927, R2_B = 0.5698402909980532;
+/** Share of splats made large and faint. */
+const FUZZY_FRACTION = 0.03;
 
 /** Sample `count` Gaussians on `mesh`. */
 export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: number, rng: Rng, options: GaussianSamplingOptions): GaussianCloud {
@@ -91,6 +95,7 @@ export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: numb
   const p = [0, 0, 0], n = [0, 0, 0], v = [0, 0, 0];
   const coef = new Float64Array(16 * 3);
   const pos = mesh.positions, idx = mesh.indices;
+  const seqIndex = new Int32Array(nTri), seqStart = new Float64Array(nTri);
   let g = 0;
   instances.forEach((inst, ii) => {
     const tris = byInstance.get(inst)!;
@@ -101,7 +106,8 @@ export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: numb
     if (m === 0) return;
     const sigma = 0.85 * Math.sqrt(instArea[ii] / m);
     for (let s = 0; s < m; s++, g++) {
-      const r = rng.uniform(0, acc);
+      // Stratified along the area CDF, so each triangle gets its area's share of samples.
+      const r = ((s + rng.uniform()) * acc) / m;
       let lo = 0, hi = tris.length - 1;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
@@ -109,8 +115,12 @@ export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: numb
         else hi = mid;
       }
       const t = tris[lo];
-      let a = rng.uniform(), b = rng.uniform();
-      if (a + b > 1) [a, b] = [1 - a, 1 - b];
+      // Within the triangle, the R2 low-discrepancy sequence (from a random start) spreads samples evenly, leaving
+      // fewer holes than independent draws; the square-root map keeps that evenness on the triangle.
+      if (seqIndex[t] === 0) seqStart[t] = rng.uniform(0, 1e4);
+      const j = seqStart[t] + seqIndex[t]++;
+      const su = Math.sqrt((0.5 + j * R2_A) % 1), sv = (0.5 + j * R2_B) % 1;
+      const a = su * (1 - sv), b = su * sv;
       const i0 = idx[t * 3] * 3, i1 = idx[t * 3 + 1] * 3, i2 = idx[t * 3 + 2] * 3;
       n[0] = mesh.normals[t * 3];
       n[1] = mesh.normals[t * 3 + 1];
@@ -123,14 +133,16 @@ export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: numb
       cloud.positions[g * 3] = p[0] + off * n[0];
       cloud.positions[g * 3 + 1] = p[1] + off * n[1];
       cloud.positions[g * 3 + 2] = p[2] + off * n[2];
-      const sz = sigma * Math.exp(0.2 * rng.normal());
+      // A few splats are larger and fainter, as optimisation leaves them around edges: slightly blurred outlines.
+      const fuzzy = rng.bernoulli(FUZZY_FRACTION);
+      const sz = sigma * Math.exp(0.2 * rng.normal()) * (fuzzy ? rng.uniform(1.6, 2.4) : 1);
       cloud.logScales[g * 3] = Math.log(sz);
       cloud.logScales[g * 3 + 1] = Math.log(sz * rng.uniform(0.6, 1));
       cloud.logScales[g * 3 + 2] = Math.log(sz * 0.08);
       const theta = rng.uniform(0, Math.PI);
       const q = quatMul(quatZTo(n[0], n[1], n[2]), [Math.cos(theta), 0, 0, Math.sin(theta)]);
       cloud.rotations.set(q, g * 4);
-      cloud.opacityLogits[g] = Math.max(2, rng.normal(4.5, 0.7));
+      cloud.opacityLogits[g] = fuzzy ? rng.uniform(-0.5, 0.5) : Math.max(2, rng.normal(4.5, 0.7));
       label[g] = mesh.triClass[t];
       coef.fill(0);
       if (mat.ks > 0 && degree > 0) {

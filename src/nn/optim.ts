@@ -135,8 +135,7 @@ export class AdamW {
     let clipped: { [k: string]: np.Array } = liveTree;
     if (Number.isFinite(this.maxGradNorm)) ({ grads: clipped, norm } = clipByGlobalNorm(liveTree, this.maxGradNorm));
     else norm = globalNorm(liveTree);
-    const g = new Map([...Object.entries(clipped), ...frozenGrads]);
-    const gl = g;
+    const gl = new Map([...Object.entries(clipped), ...frozenGrads]);
     const ml = new Map(flattenParams(m));
     const vl = new Map(flattenParams(v));
     const outP = new Map<string, np.Array>();

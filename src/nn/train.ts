@@ -66,21 +66,17 @@ export class GradStep<P extends ParamTree> {
    */
   accumulate(params: P, batches: Batch[]): Gradients<P> {
     if (batches.length === 0) throw new ConfigError("accumulate", "needs at least one micro-batch");
-    let sum: P | null = null;
-    let loss = 0;
-    batches.forEach((b, i) => {
-      const last = i === batches.length - 1;
-      const r = this.run(last ? params : mapParams(params, (x) => x.ref), b);
-      loss += r.loss;
-      if (sum === null) sum = r.grads;
-      else {
-        const acc: Map<string, np.Array> = new Map(flattenParams(r.grads));
-        sum = mapParams(sum, (g: np.Array, path: string) => g.add(acc.get(path) as np.Array));
-      }
-    });
     const n = batches.length;
-    const grads = mapParams(sum as unknown as P, (g) => g.mul(1 / n));
-    return { loss: loss / n, grads };
+    const first = this.run(n === 1 ? params : mapParams(params, (x) => x.ref), batches[0]);
+    let sum = first.grads;
+    let loss = first.loss;
+    for (let i = 1; i < n; i++) {
+      const r = this.run(i === n - 1 ? params : mapParams(params, (x) => x.ref), batches[i]);
+      loss += r.loss;
+      const next = new Map(flattenParams(r.grads));
+      sum = mapParams(sum, (g, path) => g.add(next.get(path) as np.Array));
+    }
+    return { loss: loss / n, grads: mapParams(sum, (g) => g.mul(1 / n)) };
   }
 
   /** Release every compiled bucket. */

@@ -2,7 +2,8 @@
  * The synthetic dataset figures of issue 4: generation time for 16 + 4 scenes × 48 frames at 320×240 with 150k
  * Gaussians each, the splat-vs-mesh PSNR from ground-truth cameras, and the colour-only baseline mIoU (nearest
  * class-mean RGB per pixel, fitted on the train scenes, scored on the test scenes). Usage:
- *   node --import tsx bench/synth.ts [--out DIR] [--scenes N] [--frames F] [--gaussians K] [--keep]
+ *   node --import tsx bench/synth.ts [--out DIR] [--scenes N] [--frames F] [--gaussians K] [--sheet FILE.png]
+ * `--sheet` also writes a contact sheet (RGB, depth, class, instance) of the first test scene.
  */
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +17,7 @@ import { closeRenderWorkers, render } from "../src/render/render.ts";
 import { readSplatSync } from "../src/splat/io/index.ts";
 import { SYNTH_CLASSES } from "../src/scenes/classes.ts";
 import { synthesizeDataset } from "../src/scenes/dataset.ts";
+import { writeContactSheet } from "../src/scenes/contact-sheet.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +25,7 @@ const { values } = parseArgs({
     scenes: { type: "string", default: "20" },
     frames: { type: "string", default: "48" },
     gaussians: { type: "string", default: "150000" },
-    keep: { type: "boolean", default: false },
+    sheet: { type: "string" },
   },
 });
 const outDir = values.out ?? mkdtempSync(join(tmpdir(), "rtgs2-bench-synth-"));
@@ -110,4 +112,8 @@ console.log(
   `| ${result.scenes} scenes (${result.train} + ${result.test}) × ${frames} frames, 320×240, ${gaussians.toLocaleString("en-US")} Gaussians | ` +
     `${result.generationSeconds} s | PSNR ${result.splatPsnr.mean} dB | colour-only mIoU ${result.colourBaseline.mIoU} |`,
 );
-if (!values.keep && values.out === undefined) rmSync(outDir, { recursive: true, force: true });
+if (values.sheet) {
+  const f = Math.floor(frames / 4);
+  writeContactSheet(join(outDir, gen.test[0] ?? gen.train[0]), [0, f, 2 * f, 3 * f], values.sheet);
+}
+if (values.out === undefined) rmSync(outDir, { recursive: true, force: true });

@@ -200,7 +200,8 @@ class RoomBuilder {
         b.quad(this.wp(s, o.u0, o.v0), back, scale(up, h));
         b.quad(this.wp(s, o.u1, o.v0), scale(up, h), back);
         b.quad(this.wp(s, o.u0, o.v1), back, scale(wall.e, w));
-        if (o.v0 > 0) b.quad(this.wp(s, o.u0, o.v0), scale(wall.e, w), back);
+        // Window sill, or the door's threshold (without it the floor would stop short of the door panel).
+        b.quad(this.wp(s, o.u0, o.v0), scale(wall.e, w), back);
       }
       for (const o of ops) this.buildOpening(s, o);
     }

@@ -5,6 +5,7 @@ import { cameraCenter } from "../../src/core/camera.ts";
 import { SYNTH_CLASSES, SYNTH_CLASS_TABLE_VERSION } from "../../src/scenes/classes.ts";
 import { generateLayout, ROOM_TYPES } from "../../src/scenes/layout.ts";
 import { cameraWalk, clearance, MIN_CLEARANCE } from "../../src/scenes/trajectory.ts";
+import { rasterizeMesh } from "../../src/scenes/mesh-raster.ts";
 
 const layouts = Array.from({ length: 20 }, (_, i) => generateLayout(11, i));
 
@@ -62,6 +63,15 @@ test("no camera is inside furniture, outside the room or closer than 0.4 m to a 
       }
       assert.ok(clearance(l, c) >= MIN_CLEARANCE - 1e-9, `scene ${i}: clearance ${clearance(l, c)}`);
       assert.ok(Math.abs(cam.fx - 160) < 1e-9, "90° horizontal field of view");
+    }
+  });
+});
+
+test("rooms are closed: from every camera of the walks, every ground-truth pixel sees a surface", () => {
+  layouts.forEach((l, i) => {
+    for (const cam of cameraWalk(l, new Rng(11).fork(`walk-${i}`), 6, 80, 60)) {
+      const r = rasterizeMesh(l.mesh, cam);
+      assert.equal(r.triangle.indexOf(-1), -1, `scene ${i}: a pixel sees through the room`);
     }
   });
 });

@@ -13,6 +13,7 @@ import { IGNORE_INDEX } from "./classes.ts";
 import { shadePoint, type Lighting } from "./lighting.ts";
 import { albedoAt, type Rgb } from "./materials.ts";
 import { triangleArea, type SceneMesh } from "./mesh.ts";
+import { lightVisibility } from "./shadows.ts";
 
 export interface GaussianSamplingOptions {
   /** SH degree of the output (default 3). */
@@ -96,6 +97,7 @@ export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: numb
   const coef = new Float64Array(16 * 3);
   const pos = mesh.positions, idx = mesh.indices;
   const seqIndex = new Int32Array(nTri), seqStart = new Float64Array(nTri);
+  const vis = new Float64Array(lighting.lights.length).fill(1);
   let g = 0;
   instances.forEach((inst, ii) => {
     const tris = byInstance.get(inst)!;
@@ -128,6 +130,7 @@ export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: numb
       for (let c = 0; c < 3; c++) p[c] = pos[i0 + c] + a * (pos[i1 + c] - pos[i0 + c]) + b * (pos[i2 + c] - pos[i0 + c]);
       const mat = mesh.materials[mesh.triMaterial[t]];
       albedoAt(mat, p[0], p[1], p[2], n[0], n[1], n[2], albedo);
+      if (lighting.shadows) lightVisibility(lighting.shadows, p, n, vis);
       // Reconstructions sit a little off the true surface.
       const off = rng.normal(0, 0.002);
       cloud.positions[g * 3] = p[0] + off * n[0];
@@ -159,7 +162,7 @@ export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: numb
           v[0] = vx;
           v[1] = vy;
           v[2] = vz;
-          shadePoint(lighting, albedo, mat.ks, mat.shininess, p, n, v, col);
+          shadePoint(lighting, albedo, mat.ks, mat.shininess, p, n, v, col, vis);
           for (let k = 0; k <= K; k++) {
             const y = basisTable[qd * 16 + k] * ((4 * Math.PI) / QUAD_N);
             coef[k * 3] += (col[0] - 0.5) * y;
@@ -171,7 +174,7 @@ export function sampleGaussians(mesh: SceneMesh, lighting: Lighting, count: numb
         v[0] = n[0];
         v[1] = n[1];
         v[2] = n[2];
-        shadePoint(lighting, albedo, 0, 1, p, n, v, col);
+        shadePoint(lighting, albedo, 0, 1, p, n, v, col, vis);
         for (let c = 0; c < 3; c++) coef[c] = (col[c] - 0.5) / SH_C0;
       }
       for (let c = 0; c < 3; c++) cloud.shDc[g * 3 + c] = coef[c] + rng.normal(0, 0.02 / SH_C0);

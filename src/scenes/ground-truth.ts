@@ -9,6 +9,7 @@ import { shadePoint } from "./lighting.ts";
 import { albedoAt, type Rgb } from "./materials.ts";
 import type { SceneMesh } from "./mesh.ts";
 import { rasterizeMesh, type MeshRaster } from "./mesh-raster.ts";
+import { lightVisibility } from "./shadows.ts";
 
 /** One ground-truth frame. */
 export interface GroundTruthFrame {
@@ -35,6 +36,7 @@ export function renderGroundTruth(mesh: SceneMesh, lighting: Lighting, camera: C
   const eye = cameraCenter(camera);
   const albedo: Rgb = [0, 0, 0], colour: Rgb = [0, 0, 0];
   const p = [0, 0, 0], n = [0, 0, 0], v = [0, 0, 0];
+  const vis = new Float64Array(lighting.lights.length).fill(1);
   for (let j = 0; j < H; j++) {
     for (let i = 0; i < W; i++) {
       const o = j * W + i;
@@ -58,7 +60,8 @@ export function renderGroundTruth(mesh: SceneMesh, lighting: Lighting, camera: C
       v[2] = vz / vn;
       const mat = mesh.materials[mesh.triMaterial[t]];
       albedoAt(mat, p[0], p[1], p[2], n[0], n[1], n[2], albedo);
-      shadePoint(lighting, albedo, mat.ks, mat.shininess, p, n, v, colour);
+      if (lighting.shadows) lightVisibility(lighting.shadows, p, n, vis);
+      shadePoint(lighting, albedo, mat.ks, mat.shininess, p, n, v, colour, vis);
       rgb[o * 3] = colour[0];
       rgb[o * 3 + 1] = colour[1];
       rgb[o * 3 + 2] = colour[2];

@@ -10,6 +10,7 @@ import { classId } from "./classes.ts";
 import type { Lighting } from "./lighting.ts";
 import { MeshBuilder, type SceneMesh, type V3 } from "./mesh.ts";
 import * as F from "./furniture.ts";
+import { buildShadowMaps } from "./shadows.ts";
 import type { Surface } from "./furniture.ts";
 
 export const ROOM_TYPES = ["office", "bedroom", "living", "kitchen"] as const;
@@ -129,12 +130,14 @@ class RoomBuilder {
     ({ office: () => this.office(), bedroom: () => this.bedroom(), living: () => this.living(), kitchen: () => this.kitchen() })[this.type]();
     this.common();
     this.fillSurfaces();
+    const mesh = this.b.build();
+    this.lighting.shadows = buildShadowMaps(mesh, this.lighting);
     return {
       roomType: this.type,
       width: this.W,
       depth: this.D,
       height: this.H,
-      mesh: this.b.build(),
+      mesh,
       objects: this.objects,
       lighting: this.lighting,
     };

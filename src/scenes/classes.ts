@@ -59,6 +59,3 @@ export function classId(name: string): number {
   if (!c) throw new Error(`unknown synthetic class "${name}"`);
   return c.id;
 }
-
-/** Class ids by name, resolved once (builders use these in hot loops). */
-export const C = Object.freeze(Object.fromEntries(SYNTH_CLASSES.map((c) => [c.name, c.id]))) as Readonly<Record<string, number>>;

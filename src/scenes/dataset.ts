@@ -21,7 +21,7 @@ export interface SynthOptions {
   seed: number;
   /** Gaussians per scene (default 150 000). */
   gaussians?: number;
-  /** The last T scenes form the test split; default max(1, round(N / 5)) (none when N = 1). */
+  /** The last T scenes form the test split; default max(1, round(N / 5)). */
   testScenes?: number;
   /** Worker threads (default: all cores); 1 generates on the calling thread. */
   threads?: number;
@@ -52,9 +52,9 @@ export interface DatasetJson {
   splits: { train: string[]; test: string[]; val: string[] };
 }
 
-/** Default test-split size for N scenes. */
+/** Default test-split size for N scenes (ARCHITECTURE.md §5): max(1, round(N / 5)), so one scene is all test. */
 export function defaultTestScenes(n: number): number {
-  return n <= 1 ? 0 : Math.max(1, Math.round(n / 5));
+  return Math.max(1, Math.round(n / 5));
 }
 
 /** Generate the dataset. */

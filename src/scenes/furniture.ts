@@ -210,12 +210,14 @@ export function vase(b: MeshBuilder, rng: Rng, maxH: number): void {
   b.cylinder(0, h * 0.6, 0, r, h * 0.4, 12, false, r * 0.55);
 }
 
+/** Cup: a slightly flared short cylinder. */
 export function cup(b: MeshBuilder, rng: Rng): void {
   useMaterial(b, rng, STYLES.any);
   const r = rng.uniform(0.035, 0.05);
   b.cylinder(0, 0, 0, r * 0.85, rng.uniform(0.07, 0.11), 10, false, r);
 }
 
+/** Bottle: body, shoulder and neck. */
 export function bottle(b: MeshBuilder, rng: Rng, maxH: number): void {
   useMaterial(b, rng, STYLES.any);
   const r = rng.uniform(0.03, 0.045), h = Math.min(maxH, rng.uniform(0.2, 0.32));
@@ -224,12 +226,13 @@ export function bottle(b: MeshBuilder, rng: Rng, maxH: number): void {
   b.cylinder(0, h * 0.8, 0, r * 0.35, h * 0.2, 8);
 }
 
-/** Pillow: a flattened box, tilted nowhere (kept simple). */
+/** Pillow: a flattened box. */
 export function pillow(b: MeshBuilder, rng: Rng, w: number, d: number): void {
   useMaterial(b, rng, STYLES.fabric);
   b.box([-w / 2, 0, -d / 2], [w / 2, rng.uniform(0.1, 0.18), d / 2]);
 }
 
+/** A plain box (storage box, parcel). */
 export function boxObject(b: MeshBuilder, rng: Rng, w: number, d: number, h: number): void {
   useMaterial(b, rng, STYLES.any);
   b.box([-w / 2, 0, -d / 2], [w / 2, h, d / 2]);

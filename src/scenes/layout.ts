@@ -441,9 +441,13 @@ class RoomBuilder {
       }
     }
     this.cabinetPiece(rng.uniform(1.6, 2.1));
-    if (rng.bernoulli(0.5)) this.deskGroup();
-    if (rng.bernoulli(0.4)) this.shelfPiece();
-    if (rng.bernoulli(0.4)) this.cabinetPiece(rng.uniform(0.7, 1.2));
+    if (rng.bernoulli(0.6)) this.deskGroup();
+    if (rng.bernoulli(0.6)) this.shelfPiece();
+    if (rng.bernoulli(0.5)) this.cabinetPiece(rng.uniform(0.7, 1.2));
+    if (rng.bernoulli(0.3)) {
+      const spot = this.findWallSpot(0.75, 0.75, 0.9);
+      if (spot) this.placeOnWall(spot.s, spot.a, 0.45, 0, K.chair, () => (F.chair(this.b, rng), []));
+    }
   }
 
   private living(): void {

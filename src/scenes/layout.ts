@@ -523,7 +523,7 @@ class RoomBuilder {
 
   private cabinetPiece(h: number): void {
     const { rng } = this;
-    const w = rng.uniform(0.5, 1.2), d = rng.uniform(0.4, 0.65);
+    const w = rng.uniform(0.5, 1.2), d = rng.uniform(0.4, 0.72);
     this.againstWall(K.cabinet, w, d, Math.min(h, this.H - 0.3), () => F.cabinetLike(this.b, rng, w, d, Math.min(h, this.H - 0.3)), undefined, "cabinet");
   }
 

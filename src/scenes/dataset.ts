@@ -48,8 +48,8 @@ export interface DatasetJson {
   ignoreIndex: number;
   generator: { seed: number; scenes: number; frames: number; width: number; height: number; gaussians: number };
   scenes: { name: string; roomType: string; gaussians: number; frames: number }[];
-  /** `val` lists the novel-view frames (index % 8 == 0) of the train scenes as "scene/frame". */
-  splits: { train: string[]; test: string[]; val: string[] };
+  /** `val` maps each train scene to its novel-view frame indices (index % 8 == 0), held out for model selection. */
+  splits: { train: string[]; test: string[]; val: Record<string, number[]> };
 }
 
 /** Default test-split size for N scenes (ARCHITECTURE.md §5): max(1, round(N / 5)), so one scene is all test. */
@@ -100,8 +100,8 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   }
   const names = specs.map((s) => sceneName(s.index));
   const train = names.slice(0, n - test), testNames = names.slice(n - test);
-  const val: string[] = [];
-  for (const name of train) for (let f = 0; f < frames; f += 8) val.push(`${name}/${String(f).padStart(6, "0")}`);
+  const val: Record<string, number[]> = {};
+  for (const name of train) val[name] = Array.from({ length: Math.ceil(frames / 8) }, (_, k) => k * 8);
   const doc: DatasetJson = {
     name: `rtgs2-synth-seed${seed}`,
     classTableVersion: SYNTH_CLASS_TABLE_VERSION,

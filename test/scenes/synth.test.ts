@@ -8,6 +8,7 @@ import { readLabelPng, readPng } from "../../src/core/image.ts";
 import { readInriaCameras } from "../../src/core/camera-convert.ts";
 import { readSplatSync } from "../../src/splat/io/index.ts";
 import { SYNTH_CLASSES } from "../../src/scenes/classes.ts";
+import { readProjectDataset } from "../../src/datasets/project.ts";
 
 const root = mkdtempSync(join(tmpdir(), "rtgs2-synth-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -44,7 +45,13 @@ test("the output follows the DATA.md layout and split rules", () => {
   const doc = JSON.parse(readFileSync(join(dir, "dataset.json"), "utf8")) as DatasetJson;
   assert.deepEqual(doc.splits.train, ["scene_000", "scene_001"]);
   assert.deepEqual(doc.splits.test, ["scene_002"]);
-  assert.deepEqual(doc.splits.val, ["scene_000/000000", "scene_000/000008", "scene_001/000000", "scene_001/000008"]);
+  assert.deepEqual(doc.splits.val, { scene_000: [0, 8], scene_001: [0, 8] });
+  // The project reader takes the generator's output as it is.
+  const read = readProjectDataset(dir);
+  assert.deepEqual(read.dataset.splits.val, doc.splits.val);
+  assert.deepEqual([read.train.length, read.test.length], [2, 1]);
+  assert.equal(read.test[0].cameras.length, 9);
+  assert.equal(read.test[0].classes.length, SYNTH_CLASSES.length);
   assert.equal(doc.ignoreIndex, 65535);
   assert.equal(doc.classes.length, SYNTH_CLASSES.length);
   assert.ok(doc.classTableVersion);

@@ -2,8 +2,8 @@
  * Stage 2 of the rasterizer: give every 16×16 tile its list of Gaussians, front to back. Sorting all visible
  * Gaussians once by view depth (a stable radix sort, so ties keep index order) and then bucketing them by tile in
  * that order yields exactly the per-tile (tile, depth, index) order of the reference's key sort — no global-sort
- * popping — without sorting the much longer list of tile instances. Counting and filling split across threads
- * (ranges of Gaussians, bands of tile rows); the sort runs once.
+ * popping — without sorting the much longer list of tile instances. Counting splits across threads (ranges of
+ * Gaussians); the sort and the fill run once.
  */
 import { REC, R_DEPTH } from "./project.ts";
 
@@ -37,28 +37,14 @@ export function sortByDepth(records: Float32Array, rects: Int32Array, count: num
   return radixSortByKey(new Uint32Array(depth.buffer), order);
 }
 
-/**
- * Write `sorted` into the tile lists of tile rows [rowStart, rowEnd) only, so threads can fill disjoint bands.
- * Within each tile the order is `sorted`'s, whichever thread fills it.
- */
-export function fillTiles(
-  sorted: Uint32Array,
-  rects: Int32Array,
-  gridW: number,
-  tileStart: Uint32Array,
-  list: Uint32Array,
-  rowStart: number,
-  rowEnd: number,
-): void {
-  const cursor = tileStart.slice(rowStart * gridW, rowEnd * gridW);
-  const base = rowStart * gridW;
+/** Write `sorted` into the tile lists, whose start offsets `tileStart` gives; each tile keeps `sorted`'s order. */
+export function fillTiles(sorted: Uint32Array, rects: Int32Array, gridW: number, tileStart: Uint32Array, list: Uint32Array): void {
+  const cursor = tileStart.slice(0, tileStart.length - 1);
   for (let s = 0; s < sorted.length; s++) {
     const i = sorted[s];
     const r = i * 4;
-    const y0 = Math.max(rects[r + 1], rowStart), y1 = Math.min(rects[r + 3], rowEnd);
-    if (y0 >= y1) continue;
-    const x0 = rects[r], x1 = rects[r + 2];
-    for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) list[cursor[ty * gridW + tx - base]++] = i;
+    const x0 = rects[r], y0 = rects[r + 1], x1 = rects[r + 2], y1 = rects[r + 3];
+    for (let ty = y0; ty < y1; ty++) for (let tx = x0; tx < x1; tx++) list[cursor[ty * gridW + tx]++] = i;
   }
 }
 

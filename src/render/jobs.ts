@@ -1,6 +1,6 @@
 /** Render jobs: projection ranges and tile blending, run by render workers or inline on the calling thread. */
 import { projectGaussians, type ProjectCamera, type ProjectSource } from "./project.ts";
-import { countTiles, fillTiles } from "./bin.ts";
+import { countTiles } from "./bin.ts";
 import { runBlendJob, type WasmBlendJob } from "./wasm-blend.ts";
 
 export interface ProjectJob {
@@ -16,30 +16,16 @@ export interface ProjectJob {
   counts: Uint32Array;
 }
 
-export interface FillJob {
-  kind: "fill";
-  sorted: Uint32Array;
-  rects: Int32Array;
-  gridW: number;
-  tileStart: Uint32Array;
-  list: Uint32Array;
-  rowStart: number;
-  rowEnd: number;
-}
-
 export type BlendJob = WasmBlendJob;
-export type RenderJob = ProjectJob | FillJob | BlendJob;
+export type RenderJob = ProjectJob | BlendJob;
 
-/** Run a job; returns the Gaussians projected, 0 for a fill, or the splat-pixel blends performed. */
+/** Run a job; returns the Gaussians projected or the splat-pixel blends performed. */
 export function runJob(job: RenderJob): number {
   switch (job.kind) {
     case "project":
       projectGaussians(job.source, job.camera, job.start, job.end, job.records, job.rects);
       countTiles(job.rects, job.start, job.end, job.gridW, job.counts);
       return job.end - job.start;
-    case "fill":
-      fillTiles(job.sorted, job.rects, job.gridW, job.tileStart, job.list, job.rowStart, job.rowEnd);
-      return 0;
     case "blend":
       return runBlendJob(job);
   }

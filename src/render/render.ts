@@ -12,9 +12,9 @@ import { cameraCenter, validateCamera } from "../core/camera.ts";
 import { ConfigError, ShapeError } from "../core/errors.ts";
 import { WorkerPool } from "../core/worker-pool.ts";
 import { featureMatrix, type GaussianCloud } from "../splat/cloud.ts";
-import { prefixSum, sortByDepth } from "./bin.ts";
+import { fillTiles, prefixSum, sortByDepth } from "./bin.ts";
 import { REC, TILE, type ProjectCamera, type ProjectSource } from "./project.ts";
-import { runJob, type BlendJob, type FillJob, type ProjectJob, type RenderJob } from "./jobs.ts";
+import { runJob, type BlendJob, type ProjectJob, type RenderJob } from "./jobs.ts";
 import { acquireArena, releaseArena } from "./wasm-blend.ts";
 
 export interface RenderOptions {
@@ -132,8 +132,8 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
       counts: counts.subarray(w * (tiles + 1), (w + 1) * (tiles + 1)),
     }));
     const t1 = performance.now();
-    // Binning: per-thread tile counts are summed here, the depth sort runs on this thread, and the threads
-    // fill disjoint bands of tile rows.
+    // Binning: the projection threads counted their Gaussians' tiles; the sums, the depth sort and the fill run
+    // here (a parallel fill measured slower: both threads must scan the whole sorted list).
     const tileCounts = counts.subarray(0, tiles + 1);
     for (let w = 1; w < ranges; w++) for (let t = 0; t <= tiles; t++) tileCounts[t] += counts[w * (tiles + 1) + t];
     const instances = prefixSum(tileCounts);
@@ -142,17 +142,7 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
     const list = new Uint32Array(arena.memory.buffer, layout.list, instances);
     tileStart.set(tileCounts);
     const sorted = sortByDepth(records, rects, n);
-    const band = Math.ceil(gridH / ranges);
-    await run<number>((w): FillJob => ({
-      kind: "fill",
-      sorted,
-      rects,
-      gridW,
-      tileStart,
-      list,
-      rowStart: Math.min(gridH, w * band),
-      rowEnd: Math.min(gridH, (w + 1) * band),
-    }));
+    fillTiles(sorted, rects, gridW, tileStart, list);
     if (channels > 0) new Float32Array(arena.memory.buffer, layout.gaussianFeatures, n * channels).set(gaussianFeatures);
     const t2 = performance.now();
 

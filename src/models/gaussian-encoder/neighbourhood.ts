@@ -133,3 +133,16 @@ export function neighbourTable(voxels: VoxelMap, kernel = 3): Int32Array {
   }
   return out;
 }
+
+/** Points grouped by voxel: voxel v owns `members[ptr[v] .. ptr[v+1])`, in point order (a counting sort). */
+export function voxelMembers(voxels: VoxelMap): { ptr: Int32Array; members: Int32Array } {
+  const V = voxels.voxelCount;
+  const ptr = new Int32Array(V + 1);
+  for (let v = 0; v < V; v++) ptr[v + 1] = ptr[v] + voxels.memberCount[v];
+  const fill = ptr.slice(0, V);
+  const members = new Int32Array(voxels.voxelOf.length);
+  voxels.voxelOf.forEach((v, i) => {
+    members[fill[v]++] = i;
+  });
+  return { ptr, members };
+}

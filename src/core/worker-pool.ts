@@ -8,7 +8,7 @@
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Rtgs2Error } from "./errors.ts";
+import { ConfigError, InvalidFileError, MissingFileError, Rtgs2Error, ShapeError, UnsupportedFormatError } from "./errors.ts";
 
 const BOOTSTRAP = new URL("./ts-worker-bootstrap.mjs", import.meta.url);
 
@@ -16,7 +16,14 @@ const BOOTSTRAP = new URL("./ts-worker-bootstrap.mjs", import.meta.url);
 interface Reply {
   id: number;
   result?: unknown;
-  error?: string;
+  error?: WorkerError;
+}
+
+/** An error as it crosses threads: its class name, message and own string fields (file, reason, field, …). */
+interface WorkerError {
+  name: string;
+  message: string;
+  fields: Record<string, string>;
 }
 
 export class WorkerPool {
@@ -26,6 +33,8 @@ export class WorkerPool {
   private inFlight = 0;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private closed = false;
+  /** Set once a worker has died: the pool then refuses work instead of posting to a dead thread. */
+  private broken: Error | undefined;
 
   /** `moduleUrl` is a worker module that calls `serveWorker` (below). `.ts` modules are loaded through tsx. */
   constructor(moduleUrl: URL, size = availableParallelism()) {
@@ -37,9 +46,9 @@ export class WorkerPool {
         ? new Worker(BOOTSTRAP, { workerData: { module: moduleUrl.href, index } })
         : new Worker(fileURLToPath(moduleUrl), { workerData: { index } });
       w.on("message", (msg: Reply) => this.settle(msg));
-      w.on("error", (err) => this.failAll(err));
+      w.on("error", (err) => this.breakPool(err));
       w.on("exit", (code) => {
-        if (!this.closed) this.failAll(new Rtgs2Error(`render worker exited unexpectedly with code ${code}`));
+        if (!this.closed) this.breakPool(new Rtgs2Error(`worker thread exited unexpectedly with code ${code}`));
       });
       w.unref();
       return w;
@@ -49,7 +58,13 @@ export class WorkerPool {
   /** Send `payload` to every worker; resolves with their results in worker order. */
   broadcast<T>(payload: (workerIndex: number) => unknown): Promise<T[]> {
     if (this.closed) return Promise.reject(new Rtgs2Error("worker pool is closed"));
-    return Promise.all(this.workers.map((w, i) => this.send<T>(w, payload(i))));
+    if (this.broken) return Promise.reject(this.broken);
+    // Wait for every worker even when one fails: callers reuse the shared memory the others may still write.
+    return Promise.allSettled(this.workers.map((w, i) => this.send<T>(w, payload(i)))).then((results) => {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+    });
   }
 
   private send<T>(worker: Worker, payload: unknown): Promise<T> {
@@ -66,14 +81,21 @@ export class WorkerPool {
     if (!entry) return;
     this.pending.delete(msg.id);
     if (--this.inFlight === 0) for (const w of this.workers) w.unref();
-    if (msg.error !== undefined) entry.reject(new Rtgs2Error(msg.error));
+    if (msg.error !== undefined) entry.reject(reviveError(msg.error));
     else entry.resolve(msg.result);
   }
 
-  private failAll(err: Error): void {
+  /** True once a worker has died; such a pool only rejects. */
+  get isBroken(): boolean {
+    return this.broken !== undefined;
+  }
+
+  private breakPool(err: Error): void {
+    this.broken ??= err;
     for (const { reject } of this.pending.values()) reject(err);
     this.pending.clear();
     this.inFlight = 0;
+    for (const w of this.workers) w.unref();
   }
 
   async close(): Promise<void> {
@@ -91,7 +113,32 @@ export async function serveWorker(handler: (payload: unknown) => unknown): Promi
     try {
       port.postMessage({ id: msg.id, result: await handler(msg.payload) });
     } catch (err) {
-      port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+      port.postMessage({ id: msg.id, error: describeError(err) });
     }
   });
+}
+
+function describeError(err: unknown): WorkerError {
+  if (!(err instanceof Error)) return { name: "Error", message: String(err), fields: {} };
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(err)) if (typeof v === "string") fields[k] = v;
+  return { name: err.name, message: err.message, fields };
+}
+
+/** The typed error a worker threw, rebuilt on this thread (the CLI's exit code depends on its class). */
+function reviveError({ name, message, fields: f }: WorkerError): Error {
+  switch (name) {
+    case "MissingFileError":
+      return new MissingFileError(f.file, f.reason);
+    case "UnsupportedFormatError":
+      return new UnsupportedFormatError(f.file, f.reason);
+    case "InvalidFileError":
+      return new InvalidFileError(f.file, f.reason);
+    case "ConfigError":
+      return new ConfigError(f.field, f.reason);
+    case "ShapeError":
+      return new ShapeError(f.where, f.expected, f.actual);
+    default:
+      return new Rtgs2Error(message);
+  }
 }

@@ -75,6 +75,10 @@ const pools = new Map<number, WorkerPool>();
 
 function poolFor(threads: number): WorkerPool {
   let pool = pools.get(threads);
+  if (pool?.isBroken) {
+    void pool.close();
+    pool = undefined;
+  }
   if (!pool) {
     // The worker has this module's extension: .ts when run from source through tsx, .js from dist/.
     const ext = import.meta.url.slice(import.meta.url.lastIndexOf("."));

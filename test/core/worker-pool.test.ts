@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { WorkerPool } from "../../src/core/worker-pool.ts";
-import { Rtgs2Error } from "../../src/core/errors.ts";
+import { InvalidFileError, Rtgs2Error } from "../../src/core/errors.ts";
 
 const module = new URL("../helpers/echo-worker.ts", import.meta.url);
 
@@ -23,4 +23,16 @@ test("an idle pool does not keep the process alive", async () => {
   const pool = new WorkerPool(module, 1);
   assert.deepEqual(await pool.broadcast<number>(() => ({ kind: "double", value: 4 })), [8]);
   assert.throws(() => new WorkerPool(module, 0), /positive integer/);
+});
+
+test("a worker's typed error arrives typed; a dead worker breaks the pool instead of hanging it", async () => {
+  const pool = new WorkerPool(module, 2);
+  await assert.rejects(
+    pool.broadcast(() => ({ kind: "invalid" })),
+    (err: unknown) => err instanceof InvalidFileError && err.file === "scene.ply" && err.exitCode === 2,
+  );
+  await assert.rejects(pool.broadcast((i) => (i === 0 ? { kind: "exit" } : { kind: "double", value: 1 })), /exited unexpectedly/);
+  assert.equal(pool.isBroken, true);
+  await assert.rejects(pool.broadcast(() => ({ kind: "double", value: 1 })), /exited unexpectedly/, "later work is refused, not lost");
+  await pool.close();
 });

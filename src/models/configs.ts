@@ -112,11 +112,12 @@ const TINY: VdviConfig = {
   name: "tiny",
   width: 64,
   height: 48,
-  // Every width divisible by 4 (CMA splits channels in quarters) and by the head counts.
-  rgb: { dims: [8, 16, 24, 32], depths: [1, 1, 1, 1], dropPath: 0, layerScaleInit: 1e-6 },
+  // Every width divisible by 4 (CMA splits channels in quarters) and by the head counts; C_d + C_r ≥ 64 from
+  // stage 2 on, so LAFS's C/16 ReLU layer keeps ≥ 4 units (with 1–2 units it is often dead for a whole batch).
+  rgb: { dims: [8, 48, 48, 64], depths: [1, 1, 1, 1], dropPath: 0, layerScaleInit: 1e-6 },
   feat: {
     inChannels: 32,
-    dims: [8, 8, 16, 16],
+    dims: [8, 16, 16, 32],
     depths: [1, 1, 1, 1],
     heads: [1, 1, 2, 2],
     sr: [4, 2, 1, 1],

@@ -131,8 +131,11 @@ export class Cma {
     this.bnR = new BatchNorm(`${path}.bnR`, rgbChannels);
     this.kq1 = new Linear(`${path}.kq1`, featChannels, 2 * this.m2);
     this.kq2 = new Linear(`${path}.kq2`, rgbChannels, 2 * this.m2);
-    this.v = new Linear(`${path}.v`, featChannels, 2 * this.m1);
-    this.out = new Linear(`${path}.out`, 2 * this.m1, featChannels);
+    // Bias-free, unlike AsymFormer's nn.Linear: a constant added to v passes through the attention (rows sum to
+    // 1) and the output projection, and BatchNorm then subtracts it, as it does out's bias; both would get exactly
+    // zero gradient and stay at their zero init (the decoder's fuse conv before BN is bias-free for the same reason).
+    this.v = new Linear(`${path}.v`, featChannels, 2 * this.m1, { bias: false });
+    this.out = new Linear(`${path}.out`, 2 * this.m1, featChannels, { bias: false });
     this.bnOut = new BatchNorm(`${path}.bnOut`, featChannels);
   }
 

@@ -65,11 +65,13 @@ export interface PointLevel {
 /**
  * The next level after grid pooling with `map` (stride 2): codes shifted right by 3 bits and re-sorted, grid
  * halved, batch from each parent's head, coordinates the mean of the children (Pointcept's segment mean).
- * `orders` may re-permute the order list, as PTv3 does when `shuffle_orders` is on.
+ * `orders` may re-permute the order list, as PTv3 does when `shuffle_orders` is on. A depth-0 level stays at
+ * depth 0 (its map must then group by cloud, see `planEncoder`).
  */
 export function poolLevel(level: PointLevel, map: PoolMap, orders?: readonly SerializationOrder[]): PointLevel {
   const s = level.serialization;
-  if (s.depth < 1) throw new ConfigError("depth", "a level with 0 curve bits cannot be pooled again");
+  // A depth-0 level (one cell per cloud) has codes = batch index; it stays at depth 0, codes unshifted.
+  const div = s.depth > 0 ? 8 : 1;
   const M = map.parentCount;
   const grid = new Int32Array(M * 3);
   const batch = new Int32Array(M);
@@ -91,10 +93,10 @@ export function poolLevel(level: PointLevel, map: PoolMap, orders?: readonly Ser
     const from = s.orders.indexOf(o);
     if (from < 0) throw new ConfigError("orders", `order "${o}" was not serialized at the finer level`);
     const out = new Float64Array(M);
-    for (let p = 0; p < M; p++) out[p] = Math.floor(s.codes[from][map.heads[p]] / 8);
+    for (let p = 0; p < M; p++) out[p] = Math.floor(s.codes[from][map.heads[p]] / div);
     return out;
   });
-  return { grid, coords, batch, serialization: serializationFromCodes(s.depth - 1, [...wanted], codes) };
+  return { grid, coords, batch, serialization: serializationFromCodes(Math.max(0, s.depth - 1), [...wanted], codes) };
 }
 
 /** One round of a segment max: gather `rows × width` rows of the previous round's output, max over the width. */

@@ -8,6 +8,12 @@ import { Rtgs2Error } from "../core/errors.ts";
 import { registerCommands } from "./commands/index.ts";
 import { closeRenderWorkers } from "../render/render.ts";
 
+// `rtgs2 … | head` closes stdout early; that is the reader's choice, not an error worth a stack trace.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 const program = new Command();
 program
   .name("rtgs2")

@@ -38,6 +38,22 @@ export function cameraCenter(cam: Camera): Vec3 {
   ];
 }
 
+/** The world direction that points up in the camera's images (its −y axis). */
+export function imageUp(cam: Camera): Vec3 {
+  const m = cam.viewMatrix;
+  return [-m[4], -m[5], -m[6]];
+}
+
+/** The normalized mean of the cameras' image-up directions: "up" for a scene that was captured upright. */
+export function meanImageUp(cams: readonly Camera[]): Vec3 {
+  const sum: Vec3 = [0, 0, 0];
+  for (const c of cams) {
+    const u = imageUp(c);
+    for (let a = 0; a < 3; a++) sum[a] += u[a];
+  }
+  return normalize3(sum);
+}
+
 /** Project a world point to pixel coordinates (continuous; pixel centres at +0.5) and its view depth. */
 export function projectPoint(cam: Camera, p: Vec3): { u: number; v: number; depth: number } {
   const m = cam.viewMatrix;

@@ -1,15 +1,18 @@
 /**
  * Render a scene's (or a file's) views to PNG files: RGB, alpha, depth (16-bit millimetres) and, on request, a
- * PCA preview of the splatted features. The cameras are the scene's own (`cameras.json`, rescaled to the
- * requested size) or an orbit around the splats for files that have none.
+ * PCA preview of the splatted features. The cameras are the scene's own (read by the dataset reader of its
+ * layout, rescaled to the requested size) or an orbit around the splats.
  */
 import { join } from "node:path";
 import type { Camera } from "../core/camera.ts";
-import { orbitCameras, readInriaCameras, scaleIntrinsics } from "../core/camera-convert.ts";
-import { ConfigError } from "../core/errors.ts";
+import { existsSync, statSync } from "node:fs";
+import { meanImageUp } from "../core/camera.ts";
+import { orbitCameras, scaleIntrinsics } from "../core/camera-convert.ts";
+import { ConfigError, InvalidFileError } from "../core/errors.ts";
 import { writeLabelPng, writePng } from "../core/image.ts";
 import { createProgress } from "../core/progress.ts";
 import { resolveSceneFiles } from "../datasets/scene-files.ts";
+import { detectLayout, readScene } from "../datasets/detect.ts";
 import { readSplatSync } from "../splat/io/index.ts";
 import type { GaussianCloud } from "../splat/cloud.ts";
 import { render } from "../render/render.ts";
@@ -36,11 +39,12 @@ export interface RenderViewsResult {
 }
 
 export async function renderViews(opts: RenderViewsOptions): Promise<RenderViewsResult> {
-  const scene = resolveSceneFiles(opts.input);
-  const { cloud } = readSplatSync(scene.splatPath);
-  const cams = selectCameras(opts, cloud, scene.camerasPath);
+  const { splatPath, cameras } = locateScene(opts.input);
+  const { cloud } = readSplatSync(splatPath);
+  if (cloud.count === 0) throw new InvalidFileError(splatPath, "has no splats to render");
+  const cams = selectCameras(opts, cloud, cameras);
   if (opts.features && !cloud.extras.has("f_pc_0")) {
-    throw new ConfigError("--features", `${scene.splatPath} has no f_pc_* feature channels (run \`rtgs2 encode\` first)`);
+    throw new ConfigError("--features", `${splatPath} has no f_pc_* feature channels (run \`rtgs2 encode\` first)`);
   }
   const files: string[] = [];
   const progress = createProgress("render", cams.length);
@@ -66,25 +70,34 @@ export async function renderViews(opts: RenderViewsOptions): Promise<RenderViews
   return { files, cameras: cams.length, splats: cloud.count };
 }
 
-function selectCameras(
-  opts: RenderViewsOptions,
-  cloud: GaussianCloud,
-  camerasPath: string | undefined,
-): { cam: Camera; label: string }[] {
+/**
+ * The splat file and, for a scene folder of a known layout, its cameras in frame order (the dataset's own
+ * poses and intrinsics, via the dataset readers). A plain file, or a folder holding only splats, has none.
+ */
+function locateScene(input: string): { splatPath: string; cameras?: readonly Camera[] } {
+  if (existsSync(input) && statSync(input).isDirectory() && detectLayout(input) !== undefined) {
+    const scene = readScene(input);
+    return { splatPath: scene.splatPath, cameras: scene.cameras };
+  }
+  return { splatPath: resolveSceneFiles(input).splatPath };
+}
+
+function selectCameras(opts: RenderViewsOptions, cloud: GaussianCloud, cameras: readonly Camera[] | undefined): { cam: Camera; label: string }[] {
   const { width, height } = opts;
   if ("orbit" in opts.views) {
-    return orbitCameras(cloud.positions, opts.views.orbit, { width, height }).map((cam, i) => ({
+    // Scene cameras know which way is up (the synthetic rooms are y-up, 3DGS captures usually y-down).
+    const up = cameras && cameras.length > 0 ? meanImageUp(cameras) : undefined;
+    return orbitCameras(cloud.positions, opts.views.orbit, { width, height, up }).map((cam, i) => ({
       cam,
       label: `orbit-${String(i).padStart(3, "0")}`,
     }));
   }
-  if (!camerasPath) {
-    throw new ConfigError("--view", `${opts.input} has no cameras.json; use --orbit K for a file without cameras`);
+  if (!cameras) {
+    throw new ConfigError("--view", `${opts.input} has no cameras; use --orbit K for a file without cameras`);
   }
-  const all = readInriaCameras(camerasPath);
   const index = opts.views.view;
-  if (index >= all.length) throw new ConfigError("--view", `${camerasPath} has ${all.length} cameras; view ${index} does not exist`);
-  const cam = all[index];
+  if (index >= cameras.length) throw new ConfigError("--view", `${opts.input} has ${cameras.length} cameras; view ${index} does not exist`);
+  const cam = cameras[index];
   return [{ cam: { ...cam, ...scaleIntrinsics(cam, width, height) }, label: `view-${String(index).padStart(3, "0")}` }];
 }
 

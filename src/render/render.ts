@@ -99,6 +99,15 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
   validateCamera(camera, "camera");
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError("threads", `must be an integer in 1..256, got ${threads}`);
+  const near = options.near ?? 0.2;
+  // Depth keys sort as float bits, which needs every kept depth > 0.
+  if (!(near > 0 && Number.isFinite(near))) throw new ConfigError("near", `must be a positive number of metres, got ${near}`);
+  if (options.background && !options.background.every(Number.isFinite)) {
+    throw new ConfigError("background", `must be three finite numbers, got ${options.background.join(", ")}`);
+  }
+  if (!(Number.isFinite(options.scaleModifier ?? 1) && (options.scaleModifier ?? 1) > 0)) {
+    throw new ConfigError("scaleModifier", `must be a positive number, got ${options.scaleModifier}`);
+  }
   const { values: gaussianFeatures, channels } = resolveFeatures(cloud, options.features);
   const { width, height } = camera;
   const n = cloud.count;

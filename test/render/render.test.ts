@@ -147,6 +147,8 @@ test("Gaussians behind the near plane are culled and bad options are refused", a
   await assert.rejects(render(cloud, cam, { threads: 0 }), /threads/);
   await assert.rejects(render(cloud, cam, { features: { values: new Float32Array(3), channels: 2 } }), /features/);
   await assert.rejects(render(cloud, { ...cam, width: 0 }, {}), /width/);
+  await assert.rejects(render(cloud, cam, { near: -1 }), /near/);
+  await assert.rejects(render(cloud, cam, { background: [0, Number.NaN, 0] }), /background/);
 });
 
 test("reusing a previous result's buffers gives the same pixels as fresh ones", async () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../../src/core/rng.ts";
 import { countParams, disposeParams, type ParamTree } from "../../src/nn/params.ts";
 import { vdviConfig } from "../../src/models/configs.ts";
-import { ConvNext, ConvNextBlock, Cma, Lafs, MitBlock, MlpDecoder, Mit, VdviNet } from "../../src/models/vdvi/index.ts";
+import { ConvNext, ConvNextBlock, Cma, Lafs, MitBlock, MlpDecoder, Mit, VdviNet, modelInfo } from "../../src/models/vdvi/index.ts";
 
 /** Count a freshly initialized tree and release it. */
 function count(init: (rng: Rng) => ParamTree): number {
@@ -101,4 +101,20 @@ test("whole networks: branch sums, and the paper's 33.0 M ± 0.7 M params and 36
     }
     if (name === "lite") assert.ok(gmacs <= 0.8, `lite GMACs ${gmacs}`);
   }
+});
+
+test("modelInfo: parts add up to the totals; gflops = 2 × gmacs; the 32-channel stem explains paper's +0.85 GMAC", () => {
+  const info = modelInfo(vdviConfig("paper"), 640, 480);
+  const parts = Object.values(info.parts);
+  assert.equal(parts.reduce((a, p) => a + p.params, 0), info.params);
+  assert.ok(Math.abs(parts.reduce((a, p) => a + p.gmacs, 0) - info.gmacs) < 1e-9);
+  assert.ok(Math.abs(parts.reduce((a, p) => a + p.gmacsAll, 0) - info.gmacsAll) < 1e-9);
+  assert.equal(info.gflops, 2 * info.gmacs);
+  assert.ok(info.gmacsAll > info.gmacs);
+  // AsymFormer's 36.0 has a 1-channel depth stem; ours reads 32 feature channels: 7·7·31·32 MACs more per 1/4 pixel.
+  const extra = (7 * 7 * 31 * 32 * 120 * 160) / 1e9;
+  assert.ok(Math.abs(info.gmacs - extra - 36.0) < 0.1, `paper GMACs ${info.gmacs} − ${extra}`);
+  const noVi = modelInfo(vdviConfig("lite", { ablation: "no-vi" }), 320, 240);
+  assert.equal(noVi.parts.featureBranch.params, 0);
+  assert.ok(noVi.parts.fusion.params > 0, "no-vi's 1×1 adapters count as fusion");
 });

@@ -7,6 +7,7 @@ import { registerBench } from "./bench.ts";
 import { registerDemo } from "./demo.ts";
 import { registerBenchNn } from "./bench-nn.ts";
 import { registerSynth } from "./synth.ts";
+import { registerModelInfo } from "./model-info.ts";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
@@ -14,5 +15,6 @@ export function registerCommands(program: Command): void {
   registerConvert(program);
   registerRender(program);
   registerSynth(program);
+  registerModelInfo(program);
   registerBenchNn(registerBench(program));
 }

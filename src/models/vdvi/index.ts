@@ -5,3 +5,4 @@ export * from "./mit.ts";
 export * from "./scc.ts";
 export * from "./decoder.ts";
 export * from "./net.ts";
+export * from "./info.ts";

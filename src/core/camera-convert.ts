@@ -10,10 +10,9 @@
  * | Replica `traj_w_c.txt` | one camera-to-world 4×4 per line, row-major | OpenCV | separate; integer-centre → +0.5 |
  * | ScanNet `pose/*.txt` | camera-to-world 4×4, 4 lines; all −inf = tracking lost | OpenCV | `intrinsic/*.txt`, integer-centre → +0.5 |
  */
-import { readFileSync } from "node:fs";
 import { lookAtCamera, validateCamera, cameraCenter, type Camera, type Intrinsics } from "./camera.ts";
-import { ConfigError, InvalidFileError, MissingFileError, UnsupportedFormatError } from "./errors.ts";
-import { writeFileAtomic } from "./fs.ts";
+import { ConfigError, InvalidFileError, UnsupportedFormatError } from "./errors.ts";
+import { readJsonChecked, readTextChecked, writeFileAtomic } from "./fs.ts";
 import { invertRigid4, normalize3, cross3, scale3, sub3, type Mat4, type Vec3 } from "./math.ts";
 
 export type { Intrinsics } from "./camera.ts";
@@ -179,26 +178,8 @@ export const REPLICA_INTRINSICS: Readonly<Intrinsics> = Object.freeze({
 // ---------------------------------------------------------------------------------------------------------------
 // File helpers
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new MissingFileError(path);
-    if (code === "EISDIR") throw new InvalidFileError(path, "is a directory, expected a file");
-    throw new InvalidFileError(path, `cannot read (${code ?? String(err)})`, { cause: err });
-  }
-}
-
-function readJson(path: string): unknown {
-  const text = readText(path);
-  if (text.trim() === "") throw new InvalidFileError(path, "empty file");
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InvalidFileError(path, `not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-}
+const readText = readTextChecked;
+const readJson = readJsonChecked;
 
 /** Turn validateCamera's ConfigError into an error about the file the camera came from. */
 function checkCameraFrom(cam: Camera, source: string, where: string): void {

@@ -4,10 +4,9 @@
  * header are checked here first, so a truncated or absurd file gives an `InvalidFileError` naming the file
  * before any large allocation.
  */
-import { readFileSync } from "node:fs";
 import { PNG, type ColorType } from "pngjs";
-import { InvalidFileError, MissingFileError, ShapeError, ConfigError } from "./errors.ts";
-import { writeFileAtomic } from "./fs.ts";
+import { InvalidFileError, ShapeError, ConfigError } from "./errors.ts";
+import { readFileChecked, writeFileAtomic } from "./fs.ts";
 
 /** Channel-last image: pixel (x, y), channel c is `data[(y * width + x) * channels + c]`. */
 export interface Image {
@@ -281,16 +280,7 @@ export function decodePng(bytes: Uint8Array, name = "<png>"): DecodedPng {
   return { width: raw.width, height: raw.height, channels: raw.channels, data, bitDepth: raw.bitDepth };
 }
 
-function readBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new MissingFileError(path);
-    if (code === "EISDIR") throw new InvalidFileError(path, "is a directory, expected a file");
-    throw new InvalidFileError(path, `cannot read (${code ?? String(err)})`, { cause: err });
-  }
-}
+const readBytes = readFileChecked;
 
 /** Read a PNG file as floats in [0, 1] plus its bit depth. */
 export function readPng(path: string): DecodedPng {

@@ -6,8 +6,8 @@
  * The lists are constants copied from the datasets' and papers' code; test/datasets/class-tables.test.ts checks
  * them against hand-copied literals from DATA.md, so an edit here has to be an edit there too.
  */
-import { readFileSync } from "node:fs";
-import { ConfigError, InvalidFileError, MissingFileError } from "../core/errors.ts";
+import { readTextChecked } from "../core/fs.ts";
+import { ConfigError, InvalidFileError } from "../core/errors.ts";
 import { defaultPalette, IGNORE_LABEL, type Rgb255 } from "../core/image.ts";
 
 /** The ignore index of every label map and class table. */
@@ -186,14 +186,7 @@ export function parseScanNetLabelTsv(text: string, source: string): Map<number, 
 
 /** Read `scannetv2-labels.combined.tsv` (see `parseScanNetLabelTsv`). */
 export function readScanNetLabelTsv(path: string): Map<number, number> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new MissingFileError(path);
-    throw new InvalidFileError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
-  }
-  return parseScanNetLabelTsv(text, path);
+  return parseScanNetLabelTsv(readTextChecked(path), path);
 }
 
 /**

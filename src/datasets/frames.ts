@@ -3,7 +3,8 @@
  * against the frame's camera. Readers only record paths; the checks that need pixels live here, so every
  * layout gets the same errors: a missing file, an image of the wrong size, an unknown label id.
  */
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { fileError, readFileChecked } from "../core/fs.ts";
+import { closeSync, openSync, readSync } from "node:fs";
 import jpeg from "jpeg-js";
 import { ConfigError, InvalidFileError, MissingFileError } from "../core/errors.ts";
 import { readLabelPng, readPng, readPngRaw, type Image } from "../core/image.ts";
@@ -25,8 +26,7 @@ export function imageSize(path: string): { width: number; height: number } {
   try {
     fd = openSync(path, "r");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new MissingFileError(path);
-    throw new InvalidFileError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+    throw fileError(path, err);
   }
   try {
     const read = (pos: number, len: number): Uint8Array => {
@@ -76,7 +76,7 @@ function readJpeg(path: string): Image {
   const header = imageSize(path); // existence and header check with our own errors first
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = jpeg.decode(readFileSync(path), { useTArray: true, formatAsRGBA: false });
+    decoded = jpeg.decode(readFileChecked(path), { useTArray: true, formatAsRGBA: false });
   } catch (err) {
     throw new InvalidFileError(path, `corrupt JPEG: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -8,7 +8,8 @@
  * The raw DSLR images are fisheye (OPENCV_FISHEYE); a pinhole renderer cannot use them, so a scene without the
  * undistorted set is refused with an UnsupportedFormatError saying how to make it.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readJsonChecked } from "../core/fs.ts";
+import { existsSync } from "node:fs";
 import { join, parse } from "node:path";
 import { parseTransformsJson } from "../core/camera-convert.ts";
 import type { Camera } from "../core/camera.ts";
@@ -91,10 +92,4 @@ export function readScanNetPPScene(dir: string, options: ScanNetPPOptions = {}):
   });
 }
 
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new InvalidFileError(path, `not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-}
+const readJson = readJsonChecked;

@@ -9,9 +9,9 @@
  * - Frames are paths, not pixels; `frames.ts` loads them (checking size, units and label ids) so a reader
  *   stays cheap even for thousands of frames.
  */
-import { readFileSync } from "node:fs";
+import { readJsonChecked } from "../core/fs.ts";
 import type { Camera } from "../core/camera.ts";
-import { InvalidFileError, MissingFileError } from "../core/errors.ts";
+import { InvalidFileError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import type { Rgb255 } from "../core/image.ts";
 import type { GaussianCloud } from "../splat/cloud.ts";
@@ -187,20 +187,7 @@ function parseVal(value: unknown, fail: (why: string) => never): Record<string, 
 
 /** Read and check a `dataset.json` (see `parseDataset`). */
 export function readDatasetJson(path: string): Dataset {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new MissingFileError(path);
-    throw new InvalidFileError(path, `cannot read (${code ?? String(err)})`, { cause: err });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidFileError(path, `not valid JSON (${(err as Error).message})`, { cause: err });
-  }
+  const json = readJsonChecked(path);
   return parseDataset(json, path);
 }
 

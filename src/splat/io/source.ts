@@ -2,8 +2,9 @@
  * ByteSource: random-access reads from a file or an in-memory buffer. Readers pull bounded chunks through it,
  * so a large file never has to sit in memory as one buffer or string, and the same reader code runs in a browser.
  */
+import { fileError } from "../../core/fs.ts";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { InvalidFileError, MissingFileError } from "../../core/errors.ts";
+import { InvalidFileError } from "../../core/errors.ts";
 
 export interface ByteSource {
   /** The file path or a descriptive name, used in every error message. */
@@ -31,10 +32,7 @@ export function fileSource(path: string): ByteSource {
   try {
     fd = openSync(path, "r");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new MissingFileError(path);
-    if (code === "EISDIR") throw new InvalidFileError(path, "is a directory, expected a file");
-    throw new InvalidFileError(path, `cannot open (${code ?? String(err)})`, { cause: err });
+    throw fileError(path, err);
   }
   const stat = fstatSync(fd);
   if (stat.isDirectory()) {

@@ -8,6 +8,7 @@ import { registerDemo } from "./demo.ts";
 import { registerBenchNn } from "./bench-nn.ts";
 import { registerSynth } from "./synth.ts";
 import { registerModelInfo } from "./model-info.ts";
+import { registerBenchModel } from "./bench-model.ts";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
@@ -16,5 +17,7 @@ export function registerCommands(program: Command): void {
   registerRender(program);
   registerSynth(program);
   registerModelInfo(program);
-  registerBenchNn(registerBench(program));
+  const bench = registerBench(program);
+  registerBenchNn(bench);
+  registerBenchModel(bench);
 }

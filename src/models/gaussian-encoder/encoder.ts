@@ -36,6 +36,11 @@ export interface EncodeOptions {
   state: EncoderBnStates;
   /** PRNG key for drop-path (training). */
   key?: np.Array;
+  /**
+   * Called after the embedding, each encoder stage and each decoder stage with its name and output, which is
+   * borrowed (take `.ref` to keep it): shape tests and eager per-stage timing.
+   */
+  onStage?: (name: string, x: np.Array) => void;
 }
 
 /** Linear → BatchNorm → GELU. */
@@ -156,6 +161,7 @@ export class GaussianEncoder {
     const ctx = new EncoderContext(options.train, options.state, options.key);
     x = this.embedConv.apply(params.embed.conv, { x, geometry: plan.embed });
     x = gelu(ctx.batchNorm(this.embedNorm, params.embed.norm, x));
+    options.onStage?.("embed", x);
     const skips: np.Array[] = [];
     for (let s = 0; s < S; s++) {
       const pool = this.pools[s];
@@ -167,6 +173,7 @@ export class GaussianEncoder {
         x = pool.normAct(pp.norm, x, ctx);
       }
       x = this.runBlocks(this.encBlocks[s], params.enc[s].blocks, x, plan.stages[s], c.encPatchSize[s], ctx);
+      options.onStage?.(`enc.${s}`, x);
       if (s < S - 1) skips.push(x.ref);
     }
     for (let s = S - 2; s >= 0; s--) {
@@ -176,6 +183,7 @@ export class GaussianEncoder {
       const up = takeRows(this.decProj[s].normAct(dp.proj.norm, this.decProj[s].linearOnly(dp.proj.linear, x), ctx), pool.cluster.ref);
       const skip = this.decSkip[s].normAct(dp.skip.norm, this.decSkip[s].linearOnly(dp.skip.linear, skips[s]), ctx);
       x = this.runBlocks(this.decBlocks[s], dp.blocks, skip.add(up), plan.stages[s], c.decPatchSize[s], ctx);
+      options.onStage?.(`dec.${s}`, x);
     }
     ctx.dispose();
     return { y: x, state: { ...options.state, ...ctx.next } };

@@ -73,8 +73,19 @@ test("tiny encoder: forward shapes in eval and train, finite outputs, BN statist
   const params = enc.init(new Rng(2));
   const state = enc.initState();
   const input = np.array(x).reshape([n, INPUT_CHANNELS]);
-  const evalOut = enc.apply(refParams(params), input.ref, dev, { train: false, state });
+  const stages: string[] = [];
+  const onStage = (name: string, y: np.Array): void => void stages.push(`${name} ${y.shape.join("x")}`);
+  const evalOut = enc.apply(refParams(params), input.ref, dev, { train: false, state, onStage });
   assert.deepEqual(evalOut.y.shape, [n, 32]);
+  const sizes = plan.stages.map((st) => st.level.batch.length);
+  assert.deepEqual(stages, [
+    `embed ${n}x8`,
+    `enc.0 ${n}x8`,
+    `enc.1 ${sizes[1]}x16`,
+    `enc.2 ${sizes[2]}x32`,
+    `dec.1 ${sizes[1]}x16`,
+    `dec.0 ${n}x32`,
+  ]);
   const yEval = toHost(evalOut.y);
   assert.ok(yEval.every(Number.isFinite));
   const trainOut = enc.apply(refParams(params), input, dev, { train: true, state, key: random.key(5) });

@@ -39,6 +39,20 @@ export interface RawPng {
 export const IGNORE_LABEL = 65535;
 
 /**
+ * Depth in metres → uint16 millimetres, as depth PNGs store it (0 = invalid, saturating at 65.535 m). With
+ * `alpha`, depth is an expected depth Σ z·α·T and is divided by alpha first; pixels with alpha < 1e-3 are invalid.
+ */
+export function depthToMillimetres(depth: Float32Array, alpha?: Float32Array): Uint16Array {
+  const out = new Uint16Array(depth.length);
+  for (let i = 0; i < depth.length; i++) {
+    if (alpha && alpha[i] < 1e-3) continue;
+    const z = alpha ? depth[i] / alpha[i] : depth[i];
+    if (z > 0) out[i] = Math.min(65535, Math.round(z * 1000));
+  }
+  return out;
+}
+
+/**
  * Largest PNG accepted, in pixels. pngjs expands every file to RGBA (8 bytes per pixel at 16 bits) and we add a
  * float copy, so this bounds a single decode to about 1 GiB instead of letting a corrupt header ask for more.
  */

@@ -9,7 +9,7 @@ import { existsSync, statSync } from "node:fs";
 import { meanImageUp } from "../core/camera.ts";
 import { orbitCameras, scaleIntrinsics } from "../core/camera-convert.ts";
 import { ConfigError, InvalidFileError } from "../core/errors.ts";
-import { writeLabelPng, writePng } from "../core/image.ts";
+import { depthToMillimetres, writeLabelPng, writePng } from "../core/image.ts";
 import { createProgress } from "../core/progress.ts";
 import { resolveSceneFiles } from "../datasets/scene-files.ts";
 import { detectLayout, readScene } from "../datasets/detect.ts";
@@ -58,7 +58,7 @@ export async function renderViews(opts: RenderViewsOptions): Promise<RenderViews
     const path = (kind: string) => join(opts.outDir, `${label}-${kind}.png`);
     writePng(path("rgb"), { width, height, channels: 3, data: out.rgb });
     writePng(path("alpha"), { width, height, channels: 1, data: out.alpha });
-    writeLabelPng(path("depth"), depthMillimetres(out.depth, out.alpha), width, height);
+    writeLabelPng(path("depth"), depthToMillimetres(out.depth, out.alpha), width, height);
     files.push(path("rgb"), path("alpha"), path("depth"));
     if (out.features) {
       writePng(path("features"), featurePca(out.features, out.featureChannels, width, height, out.alpha));
@@ -101,12 +101,3 @@ function selectCameras(opts: RenderViewsOptions, cloud: GaussianCloud, cameras: 
   return [{ cam: { ...cam, ...scaleIntrinsics(cam, width, height) }, label: `view-${String(index).padStart(3, "0")}` }];
 }
 
-/** Normalized expected depth in millimetres for a 16-bit PNG; 0 where nothing was drawn, saturating at 65.534 m. */
-function depthMillimetres(depth: Float32Array, alpha: Float32Array): Uint16Array {
-  const out = new Uint16Array(depth.length);
-  for (let p = 0; p < depth.length; p++) {
-    if (alpha[p] < 1e-3) continue;
-    out[p] = Math.min(65534, Math.round((depth[p] / alpha[p]) * 1000));
-  }
-  return out;
-}

@@ -51,7 +51,7 @@ export const SYNTH_CLASSES: readonly SynthClass[] = Object.freeze(
 );
 
 /** Label of pixels and Gaussians with no class. */
-export const IGNORE_INDEX = 65535;
+export { IGNORE_LABEL as IGNORE_INDEX } from "../core/image.ts";
 
 /** Class id by name; throws on a typo so builders cannot silently emit a wrong id. */
 export function classId(name: string): number {

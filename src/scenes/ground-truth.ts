@@ -72,9 +72,3 @@ export function renderGroundTruth(mesh: SceneMesh, lighting: Lighting, camera: C
   return { width: W, height: H, rgb, depth: raster.depth.slice(), semantic, instance };
 }
 
-/** Depth in millimetres as uint16 (0 = invalid), as the on-disk depth PNGs store it. */
-export function depthToMillimetres(depth: Float32Array): Uint16Array {
-  const out = new Uint16Array(depth.length);
-  for (let i = 0; i < depth.length; i++) out[i] = depth[i] > 0 ? Math.min(65535, Math.round(depth[i] * 1000)) : 0;
-  return out;
-}

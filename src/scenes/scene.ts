@@ -5,13 +5,13 @@
 import { join } from "node:path";
 import type { Camera } from "../core/camera.ts";
 import { writeInriaCameras } from "../core/camera-convert.ts";
-import { writeLabelPng, writePng } from "../core/image.ts";
+import { depthToMillimetres, writeLabelPng, writePng } from "../core/image.ts";
 import { Rng } from "../core/rng.ts";
 import type { GaussianCloud } from "../splat/cloud.ts";
 import { writePly } from "../splat/io/index.ts";
 import { SYNTH_CLASS_TABLE_VERSION } from "./classes.ts";
 import { sampleGaussians } from "./gaussians.ts";
-import { depthToMillimetres, renderGroundTruth } from "./ground-truth.ts";
+import { renderGroundTruth } from "./ground-truth.ts";
 import { generateLayout, type SceneLayout } from "./layout.ts";
 import type { MeshRaster } from "./mesh-raster.ts";
 import { cameraWalk } from "./trajectory.ts";

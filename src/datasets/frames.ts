@@ -70,7 +70,7 @@ function jpegSize(read: (pos: number, len: number) => Uint8Array, path: string):
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// JPEG decoding, when a decoder is installed
+// JPEG decoding (jpeg-js)
 
 function readJpeg(path: string): Image {
   const header = imageSize(path); // existence and header check with our own errors first

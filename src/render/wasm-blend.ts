@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { REC, TILE } from "./project.ts";
+import { ConfigError } from "../core/errors.ts";
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -76,6 +77,12 @@ export class BlendArena {
       return { stackTop: stackBase + STACK_BYTES, T: take(px * 8), rgbd: take(px * 16), trans: take(px * 4), feat: take(px * channels * 4) };
     });
     const have = this.memory.buffer.byteLength;
+    if (at > 4 * 1024 ** 3) {
+      throw new ConfigError(
+        "render",
+        `${count} splats, ${instances} tile entries and ${channels} feature channels need ${(at / 2 ** 30).toFixed(1)} GiB of kernel memory, over wasm's 4 GiB`,
+      );
+    }
     if (at > have) this.memory.grow(Math.ceil((at - have) / PAGE));
     return { records, tileStart, list, gaussianFeatures, threads: perThread, bytes: at };
   }

@@ -20,8 +20,11 @@ export function registerBenchNn(bench: Command): void {
     .option("--json", "print one JSON object")
     .action(async (flags: { threads?: string; json?: boolean }) => {
       const threads = parseThreads(flags.threads);
-      const entry = fileURLToPath(new URL("../../nn/bench.ts", import.meta.url));
-      const args = ["--import", import.meta.resolve("tsx"), entry, ...(flags.json ? ["--json"] : [])];
+      // Run from source through tsx, or from dist/ as plain JavaScript: the entry has this module's extension.
+      const ext = import.meta.url.slice(import.meta.url.lastIndexOf("."));
+      const entry = fileURLToPath(new URL(`../../nn/bench${ext}`, import.meta.url));
+      const loader = ext === ".ts" ? ["--import", import.meta.resolve("tsx")] : [];
+      const args = [...loader, entry, ...(flags.json ? ["--json"] : [])];
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn(process.execPath, args, {
           env: { ...process.env, RTGS2_THREADS: String(threads) },

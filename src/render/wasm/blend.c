@@ -1,7 +1,8 @@
 // Front-to-back blending of one 16x16 tile: the hot loop of the rtgs2 CPU rasterizer, compiled to wasm SIMD.
-// The rules are the reference 3DGS forward pass (FORMATS.md section 2) and mirror src/render/blend.ts's
-// contract: alpha = min(0.99, o * e^power), skip alpha < 1/255, a pixel stops (without adding the Gaussian)
-// once T * (1 - alpha) < 1e-4; colour, depth and C feature channels share the weights alpha * T.
+// The rules are the reference 3DGS forward pass (FORMATS.md section 2), checked against the JS brute-force
+// renderer in src/render/reference.ts: alpha = min(0.99, o * e^power), skip alpha < 1/255, a pixel stops
+// (without adding the Gaussian) once T * (1 - alpha) < 1e-4; colour, depth and C feature channels share the
+// weights alpha * T.
 //
 // Build: npm run build:wasm (needs clang and lld; the .wasm is committed so users need neither).
 #include <stddef.h>

@@ -6,3 +6,4 @@ export * from "./scc.ts";
 export * from "./decoder.ts";
 export * from "./net.ts";
 export * from "./info.ts";
+export * from "./timm.ts";

@@ -1,0 +1,131 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { numpy as np } from "../../src/nn/jax.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { augmentView, axisAngleMatrix, voxelSubsample } from "../../src/train/pretrain/augment.ts";
+import { infoNCE, l2Normalize, sampleCorrespondences } from "../../src/train/pretrain/infonce.ts";
+import { encodeInput, INPUT_CHANNELS } from "../../src/models/gaussian-encoder/input.ts";
+import { gridCoords } from "../../src/models/gaussian-encoder/serialization.ts";
+import { randomCloud } from "../helpers/clouds.ts";
+import { assertClose, gradCheck, randn, toHost } from "../nn/helpers.ts";
+
+test("voxelSubsample: exactly one Gaussian per occupied 0.05 m voxel, seeded", () => {
+  const cloud = randomCloud(1, 3000, 0);
+  const keep = voxelSubsample(cloud.positions, 0.05, new Rng(4));
+  const { grid } = gridCoords(cloud.positions, 0.05);
+  const key = (i: number): string => `${grid[i * 3]},${grid[i * 3 + 1]},${grid[i * 3 + 2]}`;
+  const all = new Set(Array.from({ length: 3000 }, (_, i) => key(i)));
+  const kept = [...keep].map(key);
+  assert.equal(new Set(kept).size, kept.length, "one per voxel");
+  assert.equal(kept.length, all.size, "every voxel kept");
+  for (let i = 1; i < keep.length; i++) assert.ok(keep[i] > keep[i - 1]);
+  assert.deepEqual([...voxelSubsample(cloud.positions, 0.05, new Rng(4))], [...keep]);
+  // A coarse voxel with many members: different seeds pick different members.
+  const a = voxelSubsample(cloud.positions, 10, new Rng(1));
+  const b = voxelSubsample(cloud.positions, 10, new Rng(2));
+  assert.equal(a.length, 1);
+  assert.notEqual(a[0], b[0]);
+});
+
+test("axisAngleMatrix: orthonormal, det 1, rotates about the axis", () => {
+  const R = axisAngleMatrix([0, 0, 2], Math.PI / 2);
+  assertClose(R, [0, -1, 0, 1, 0, 0, 0, 0, 1], 1e-12, 0, "90° about z");
+  const Q = axisAngleMatrix([0.3, -0.2, 0.4], 1.1);
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) {
+      const dot = Q[i * 3] * Q[j * 3] + Q[i * 3 + 1] * Q[j * 3 + 1] + Q[i * 3 + 2] * Q[j * 3 + 2];
+      assert.ok(Math.abs(dot - (i === j ? 1 : 0)) < 1e-12);
+    }
+  const det =
+    Q[0] * (Q[4] * Q[8] - Q[5] * Q[7]) - Q[1] * (Q[3] * Q[8] - Q[5] * Q[6]) + Q[2] * (Q[3] * Q[7] - Q[4] * Q[6]);
+  assert.ok(Math.abs(det - 1) < 1e-12);
+});
+
+test("augmentView: centred, distances scaled by s, log-scales + ln s, colour/opacity jittered within [0, 1]", () => {
+  const cloud = randomCloud(2, 2000, 0);
+  const before = encodeInput(cloud);
+  const rows = before.slice();
+  const rec = augmentView(rows, new Rng(9));
+  const C = INPUT_CHANNELS;
+  assert.ok(rec.scale >= 0.6 && rec.scale < 1.2);
+  const mean = [0, 0, 0];
+  for (let i = 0; i < 2000; i++) for (let k = 0; k < 3; k++) mean[k] += rows[i * C + k] / 2000;
+  assertClose(mean, [0, 0, 0], 1e-5, 0, "centroid");
+  const dist = (a: Float32Array, i: number, j: number): number =>
+    Math.hypot(a[i * C] - a[j * C], a[i * C + 1] - a[j * C + 1], a[i * C + 2] - a[j * C + 2]);
+  for (const [i, j] of [[0, 1], [5, 900], [1999, 3]]) {
+    assert.ok(Math.abs(dist(rows, i, j) - rec.scale * dist(before, i, j)) < 1e-4);
+  }
+  let sq = 0;
+  let count = 0;
+  for (let i = 0; i < 2000; i++) {
+    for (let k = 7; k < 10; k++) assert.ok(Math.abs(rows[i * C + k] - before[i * C + k] - Math.log(rec.scale)) < 1e-5);
+    for (let k = 3; k < 7; k++) {
+      assert.ok(rows[i * C + k] >= 0 && rows[i * C + k] <= 1);
+      const d = rows[i * C + k] - before[i * C + k];
+      if (before[i * C + k] > 0.1 && before[i * C + k] < 0.9) {
+        sq += d * d;
+        count++;
+      }
+    }
+  }
+  const std = Math.sqrt(sq / count);
+  assert.ok(std > 0.018 && std < 0.022, `jitter std ${std}`);
+  // Seeded: the same generator state gives the same view.
+  const again = before.slice();
+  augmentView(again, new Rng(9));
+  assert.deepEqual([...again], [...rows]);
+});
+
+test("sampleCorrespondences: all pairs when few, else max distinct pairs", () => {
+  const pairs = Uint32Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? i / 2 : 100 + (i - 1) / 2));
+  assert.deepEqual([...sampleCorrespondences(pairs, 16, new Rng(1))], [...pairs]);
+  const s = sampleCorrespondences(pairs, 4, new Rng(1));
+  assert.equal(s.length, 8);
+  const firsts = new Set<number>();
+  for (let i = 0; i < 4; i++) {
+    assert.equal(s[i * 2 + 1], 100 + s[i * 2]);
+    firsts.add(s[i * 2]);
+  }
+  assert.equal(firsts.size, 4);
+});
+
+/** Plain-JS InfoNCE reference (float64). */
+function infoNCERef(q: number[][], k: number[][], tau: number): number {
+  const norm = (v: number[]): number[] => {
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  };
+  const qn = q.map(norm);
+  const kn = k.map(norm);
+  let loss = 0;
+  for (let i = 0; i < qn.length; i++) {
+    const logits = kn.map((kj) => kj.reduce((a, x, d) => a + x * qn[i][d], 0) / tau);
+    loss += Math.log(logits.reduce((a, l) => a + Math.exp(l), 0)) - logits[i];
+  }
+  return loss / qn.length;
+}
+
+test("infoNCE: hand-computed case, reference agreement, scale invariance and a gradient check", () => {
+  const idx = (a: number[]): np.Array => np.array(Int32Array.from(a), { dtype: np.int32 });
+  // Orthogonal unit features at τ = 1: each row's logits are (1, 0) → log(1 + e) − 1.
+  const eye = np.array(new Float64Array([1, 0, 0, 1])).reshape([2, 2]);
+  const l1 = infoNCE(eye.ref, eye, idx([0, 1]), idx([0, 1]), 1).item();
+  // jax-js's wasm exp/log are accurate to about 1e-7 relative even in float64.
+  assert.ok(Math.abs(l1 - (Math.log(1 + Math.E) - 1)) < 1e-6, `${l1}`);
+  // Random features through correspondences, τ = 0.07, against the reference; scaling a view changes nothing.
+  const rng = new Rng(5);
+  const a = randn(rng, [6, 4]);
+  const b = randn(rng, [5, 4]);
+  const i1 = [0, 2, 5, 3];
+  const i2 = [4, 1, 0, 2];
+  const rows = (h: Float64Array, ids: number[]): number[][] => ids.map((r) => Array.from(h.subarray(r * 4, r * 4 + 4)));
+  const want = infoNCERef(rows(a.host, i1), rows(b.host, i2), 0.07);
+  const got = infoNCE(a.arr.ref, b.arr.ref, idx(i1), idx(i2)).item();
+  assert.ok(Math.abs(got - want) < 1e-6 * Math.max(1, want), `${got} vs ${want}`);
+  const scaled = infoNCE(a.arr.ref.mul(7), b.arr.ref, idx(i1), idx(i2)).item();
+  assert.ok(Math.abs(scaled - want) < 1e-6 * Math.max(1, want));
+  assertClose(toHost(np.sum(np.square(l2Normalize(a.arr.ref)), -1)), new Array(6).fill(1), 1e-12, 0, "unit rows");
+  gradCheck((_p, x) => infoNCE(x, b.arr.ref, idx(i1), idx(i2), 0.5), {}, a.arr, rng, { samples: 6, eps: 1e-3, atol: 1e-5, rtol: 2e-3, what: "infoNCE (exp/log are float32-accurate)" });
+  b.arr.dispose();
+});

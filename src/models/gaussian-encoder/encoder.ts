@@ -151,7 +151,8 @@ export class GaussianEncoder {
 
   /**
    * `[N, inChannels]` input rows (in the plan's point order) → `[N, 32]` features and the updated BatchNorm
-   * statistics. Consumes `params` and `x`; borrows the plan.
+   * statistics. Consumes `params`, `x` and `options.state` (the returned state replaces it; in eval mode it
+   * holds the same arrays); borrows the plan.
    */
   apply(params: GaussianEncoderParams, x: np.Array, plan: DevicePlan, options: EncodeOptions): { y: np.Array; state: EncoderBnStates } {
     const c = this.config;

@@ -1,0 +1,79 @@
+/**
+ * The contrastive loss of one pair through the encoder, and its gradient: plan the batch's geometry in JS,
+ * run both views as one encoder batch, and apply InfoNCE to the correspondence rows. BatchNorm statistics come
+ * back as the auxiliary output, so a training loop can carry them.
+ */
+import { numpy as np, valueAndGrad } from "../../nn/jax.ts";
+import type { Rng } from "../../core/rng.ts";
+import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
+import type { GaussianEncoder, GaussianEncoderParams } from "../../models/gaussian-encoder/encoder.ts";
+import { disposeDevicePlan, planEncoder, toDevicePlan, type DevicePlan } from "../../models/gaussian-encoder/levels.ts";
+import { INPUT_CHANNELS } from "../../models/gaussian-encoder/input.ts";
+import { indexArray } from "../../models/gaussian-encoder/ops.ts";
+import { infoNCE, INFONCE_TEMPERATURE } from "./infonce.ts";
+import type { PairSample } from "./pair.ts";
+
+/** A sample's device inputs: geometry plan, input rows and correspondence rows. */
+export interface DevicePair {
+  plan: DevicePlan;
+  input: np.Array;
+  idx1: np.Array;
+  idx2: np.Array;
+}
+
+/** Plan a pair's geometry (order shuffling drawn from `rng` when given) and move it to the device. */
+export function preparePair(encoder: GaussianEncoder, sample: PairSample, rng?: Rng): DevicePair {
+  const cfg = encoder.config;
+  const plan = toDevicePlan(planEncoder(sample.positions, cfg, { batch: sample.batch, rng }), cfg);
+  const m = sample.pairs.length / 2;
+  const i1 = new Int32Array(m);
+  const i2 = new Int32Array(m);
+  for (let k = 0; k < m; k++) {
+    i1[k] = sample.pairs[k * 2];
+    i2[k] = sample.pairs[k * 2 + 1];
+  }
+  return {
+    plan,
+    input: np.array(sample.input).reshape([sample.n1 + sample.n2, INPUT_CHANNELS]),
+    idx1: indexArray(i1),
+    idx2: indexArray(i2),
+  };
+}
+
+/** Release a prepared pair. */
+export function disposePair(pair: DevicePair): void {
+  disposeDevicePlan(pair.plan);
+  pair.input.dispose();
+  pair.idx1.dispose();
+  pair.idx2.dispose();
+}
+
+/** Result of one loss-and-gradient evaluation. */
+export interface PairGradient {
+  loss: number;
+  grads: GaussianEncoderParams;
+  state: EncoderBnStates;
+}
+
+/**
+ * InfoNCE of a pair and its gradient with respect to the parameters. Consumes `params` and `state` (the
+ * returned state replaces it); borrows the pair. `train` enables batch statistics and drop-path (`key` required when the config's rate is non-zero).
+ */
+export function pairLossAndGrad(
+  encoder: GaussianEncoder,
+  params: GaussianEncoderParams,
+  state: EncoderBnStates,
+  pair: DevicePair,
+  options: { train: boolean; key?: np.Array; tau?: number },
+): PairGradient {
+  const tau = options.tau ?? INFONCE_TEMPERATURE;
+  const f = (p: GaussianEncoderParams): [np.Array, EncoderBnStates] => {
+    const out = encoder.apply(p, pair.input.ref, pair.plan, { train: options.train, state, key: options.key });
+    return [infoNCE(out.y.ref, out.y, pair.idx1.ref, pair.idx2.ref, tau), out.state];
+  };
+  const [[value, next], grads] = valueAndGrad(f, { hasAux: true })(params) as unknown as [
+    [np.Array, EncoderBnStates],
+    GaussianEncoderParams,
+  ];
+  return { loss: value.item(), grads, state: next };
+}

@@ -3,7 +3,7 @@
  * `Cross_Atten_Lite_split`): m_k = SCC_k(d_k, r_k), where d_k is the MiT stage output (C_d channels) and r_k the
  * ConvNeXt one (C_r channels). The RGB map is only read.
  */
-import { numpy as np } from "../../nn/jax.ts";
+import { numpy as np, lax } from "../../nn/jax.ts";
 import type { Rng } from "../../core/rng.ts";
 import {
   BatchNorm,
@@ -12,7 +12,6 @@ import {
   concatChannels,
   relu,
   sigmoid,
-  softmax,
   splitChannels,
   type BatchNormState,
   type LinearParams,
@@ -172,8 +171,12 @@ export class Cma {
     const k = np.stack([k1, k2], 1);
     const vv = np.stack([v1, v2], 1);
     const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(m2));
-    const attn = ctx.dropout(softmax(scores, -1), this.attnDropout, this.path);
-    const heads = np.matmul(attn, vv); // [N, 2, L, m₁]
+    // softmax(s)·v with the normalization deferred: (e·v) / Σe, e = exp(s − max s). The division then runs on
+    // the L×m₁ result instead of the L×L matrix, one pass fewer over the largest tensor of the network (lite
+    // stage 2: 2 × 1200² scores). Dropout on e before the product equals dropout on the normalized weights.
+    const e = np.exp(scores.ref.sub(lax.stopGradient(np.max(scores, -1, { keepdims: true }))));
+    const denom = np.sum(e.ref, -1, { keepdims: true });
+    const heads = np.matmul(ctx.dropout(e, this.attnDropout, this.path), vv).div(denom); // [N, 2, L, m₁]
     const merged = heads.transpose([0, 2, 1, 3]).reshape([N, H, W, 2 * m1]);
     return ctx.batchNorm(this.bnOut, p.bnOut, this.out.apply(p.out, merged)).add(u);
   }

@@ -6,6 +6,8 @@ import { refParams } from "../../src/nn/params.ts";
 import { GaussianEncoder } from "../../src/models/gaussian-encoder/encoder.ts";
 import { TINY_ENCODER } from "../../src/models/gaussian-encoder/config.ts";
 import { makePairSample } from "../../src/train/pretrain/pair.ts";
+import { scenePairs } from "../../src/train/pretrain/pairs.ts";
+import { lookAtCamera } from "../../src/core/camera.ts";
 import { disposePair, pairLossAndGrad, preparePair } from "../../src/train/pretrain/step.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { augmentView, axisAngleMatrix, voxelSubsample } from "../../src/train/pretrain/augment.ts";
@@ -188,4 +190,36 @@ test("a tiny pre-training run on one pair: the InfoNCE loss decreases", () => {
   assert.ok(tail < head - 0.2, `losses ${losses.map((l) => l.toFixed(3)).join(", ")}`);
   opt.dispose();
   disposePair(pair);
+});
+
+test("scenePairs: IoU-band pairs, at most maxPairs drawn with the seed, visible lists attached", () => {
+  // Cameras on a circle looking at the centre of a ring of points: neighbours overlap, opposite views less.
+  const rng = new Rng(12);
+  const n = 3000;
+  const positions = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const t = rng.uniform(0, 2 * Math.PI);
+    positions.set([3 * Math.cos(t), rng.uniform(-0.5, 0.5), 3 * Math.sin(t)], i * 3);
+  }
+  const cameras = Array.from({ length: 16 }, (_, v) => {
+    const t = (2 * Math.PI * v) / 16;
+    return lookAtCamera([0, 0, 0], [Math.cos(t), 0, Math.sin(t)], [0, -1, 0], { width: 64, height: 64, fx: 32 });
+  });
+  const all = scenePairs(positions, cameras, new Rng(1), { maxPairs: 1000 });
+  assert.ok(all.length > 5, `${all.length} pairs`);
+  for (const p of all) {
+    assert.ok(p.a < p.b && p.iou > 0.3 && p.iou < 0.8);
+    const b = new Set(p.visibleB);
+    const shared = [...p.visibleA].filter((g) => b.has(g)).length;
+    const union = p.visibleA.length + p.visibleB.length - shared;
+    assert.ok(Math.abs(shared / union - p.iou) < 1e-12);
+  }
+  const few = scenePairs(positions, cameras, new Rng(1), { maxPairs: 4 });
+  assert.equal(few.length, 4);
+  assert.deepEqual(few, scenePairs(positions, cameras, new Rng(1), { maxPairs: 4 }));
+  for (const p of few) assert.ok(all.some((q) => q.a === p.a && q.b === p.b));
+  // A view subset (held-out frames) keeps camera indices.
+  const odd = scenePairs(positions, cameras, new Rng(1), { views: [1, 3, 5, 7, 9, 11, 13, 15] });
+  assert.ok(odd.length > 0);
+  for (const p of odd) assert.ok(p.a % 2 === 1 && p.b % 2 === 1);
 });

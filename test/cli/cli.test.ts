@@ -97,3 +97,17 @@ test("render --view uses a scene folder's cameras.json and previews f_pc feature
   assert.equal(noFeatures.code, 2);
   assert.match(noFeatures.stderr, /no f_pc_\* feature channels/);
 });
+
+test("model-info --json reports the paper config at AsymFormer B0_T's size, and refuses an unknown config", () => {
+  const r = rtgs2("model-info", "--config", "paper", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as { params: number; gmacs: number; gmacsAll: number; gflops: number };
+  assert.ok(Math.abs(info.params - 33.0e6) <= 0.7e6, `params ${info.params}`);
+  assert.ok(Math.abs(info.gmacs - 36) <= 4, `gmacs ${info.gmacs}`);
+  assert.ok(info.gmacsAll > info.gmacs);
+  assert.ok(Math.abs(info.gflops - 2 * info.gmacs) < 1e-9);
+  const bad = rtgs2("model-info", "--config", "huge", "--json");
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stdout, "");
+  assert.match(bad.stderr, /huge/);
+});

@@ -49,6 +49,8 @@ export interface PlanOptions {
   batch?: Int32Array;
   /** Shuffle the order list at each serialization and pooling (training, when the config asks for it). */
   rng?: Rng;
+  /** Grid origin in metres (default: the points' minimum); chunks of one scene share the scene's. */
+  origin?: [number, number, number];
 }
 
 function shuffled(orders: readonly SerializationOrder[], rng: Rng | undefined): SerializationOrder[] {
@@ -69,7 +71,7 @@ export function planEncoder(positions: Float32Array, config: GaussianEncoderConf
   const n = positions.length / 3;
   const batch = options.batch ?? new Int32Array(n);
   const rng = config.shuffleOrders ? options.rng : undefined;
-  const { grid, depth } = gridCoords(positions, config.gridSize);
+  const { grid, depth } = gridCoords(positions, config.gridSize, options.origin);
   let level: PointLevel = {
     grid,
     coords: Float32Array.from(positions),

@@ -10,7 +10,7 @@ import { ConfigError } from "../core/errors.ts";
 import { createProgress } from "../core/progress.ts";
 import { featureMatrix, sharedFloat32, type GaussianCloud } from "../splat/cloud.ts";
 import { render } from "../render/render.ts";
-import { referenceRender } from "../render/reference.ts";
+import { referenceComposite, referenceProject } from "../render/reference.ts";
 
 export interface BenchRenderOptions {
   width: number;
@@ -31,8 +31,8 @@ export interface BenchRenderResult {
   /** Splat-pixel blends (α ≥ 1/255 contributions) per second, RGB mode. */
   blendsPerSecond: number;
   /**
-   * Full-frame time the reference would need over the tile renderer's RGB frame time: its fixed projection cost
-   * (a 1×1 crop) plus its per-pixel cost on a crop scaled by the pixel ratio.
+   * Full-frame time the reference would need over the tile renderer's RGB frame time: its projection, plus its
+   * per-pixel compositing timed on a crop and scaled by the pixel ratio.
    */
   referenceSpeedup: number;
   frameMs: { rgb: number; rgbFeatures: number };
@@ -78,19 +78,18 @@ export async function benchRender(cloud: GaussianCloud, opts: BenchRenderOptions
   const n = cams.length;
   const frameRgb = rgbMs / n;
 
-  // The reference projects every Gaussian once per call (a fixed cost) and then loops over all of them per
-  // pixel: time a 1×1 crop for the fixed part, so only the per-pixel part is scaled up to the full frame.
+  // The reference projects every Gaussian once per frame (timed whole) and then loops over all of them per
+  // pixel (timed on a crop and scaled to the frame's pixel count).
   const side = opts.referenceCrop ?? 32;
   const crop = centreCrop(cams[0], Math.min(side, width), Math.min(side, height));
   const t0 = performance.now();
-  referenceRender(cloud, centreCrop(cams[0], 1, 1));
+  const items = referenceProject(cloud, crop);
   const t1 = performance.now();
-  referenceRender(cloud, crop);
+  referenceComposite(items, crop);
   const t2 = performance.now();
   progress.tick();
   progress.done();
-  const fixedMs = t1 - t0;
-  const refFullMs = fixedMs + Math.max(0, t2 - t1 - fixedMs) * ((width * height) / (crop.width * crop.height));
+  const refFullMs = t1 - t0 + (t2 - t1) * ((width * height) / (crop.width * crop.height));
 
   return {
     splats: cloud.count,

@@ -14,13 +14,29 @@ type M3 = number[][];
 const mul = (a: M3, b: M3): M3 => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
 const tr = (a: M3): M3 => a[0].map((_, j) => a.map((row) => row[j]));
 
+/** A projected Gaussian of the reference renderer. */
+export interface ReferenceItem {
+  i: number;
+  z: number;
+  mx: number;
+  my: number;
+  conic: number[];
+  o: number;
+  col: number[];
+  rect: number[];
+}
+
 export function referenceRender(cloud: GaussianCloud, cam: Camera, features?: { values: Float32Array; channels: number }) {
+  return referenceComposite(referenceProject(cloud, cam), cam, features);
+}
+
+/** Stage one of the reference: every Gaussian's 2D conic, colour and tile rectangle, sorted by (depth, index). */
+export function referenceProject(cloud: GaussianCloud, cam: Camera): ReferenceItem[] {
   const { width: W, height: H, fx, fy, cx, cy } = cam;
   const V = cam.viewMatrix;
   const Rv: M3 = [0, 1, 2].map((r) => [V[r * 4], V[r * 4 + 1], V[r * 4 + 2]]);
-  const C = features?.channels ?? 0;
   const center = cameraCenter(cam);
-  const items: { i: number; z: number; mx: number; my: number; conic: number[]; o: number; col: number[]; rect: number[] }[] = [];
+  const items: ReferenceItem[] = [];
   for (let i = 0; i < cloud.count; i++) {
     const p = [0, 1, 2].map((a) => cloud.positions[i * 3 + a]);
     const t = [0, 1, 2].map((r) => V[r * 4] * p[0] + V[r * 4 + 1] * p[1] + V[r * 4 + 2] * p[2] + V[r * 4 + 3]);
@@ -63,7 +79,13 @@ export function referenceRender(cloud: GaussianCloud, cam: Camera, features?: { 
     items.push({ i, z: t[2], mx, my, conic: [c / det, -b / det, a / det], o, col: Array.from(col), rect });
   }
   items.sort((u, v) => u.z - v.z || u.i - v.i);
+  return items;
+}
 
+/** Stage two: every pixel evaluates every projected Gaussian whose rectangle covers its tile, front to back. */
+export function referenceComposite(items: ReferenceItem[], cam: Camera, features?: { values: Float32Array; channels: number }) {
+  const { width: W, height: H } = cam;
+  const C = features?.channels ?? 0;
   const rgb = new Float64Array(W * H * 3), alpha = new Float64Array(W * H), depth = new Float64Array(W * H);
   const feats = new Float64Array(W * H * C);
   for (let py = 0; py < H; py++)

@@ -95,16 +95,8 @@ export function saveCheckpoint<P extends ParamTree, B extends ParamTree>(
   writeSafetensors(path, tensors, metadata);
 }
 
-/** What `loadCheckpoint` returns: device arrays in the templates' layouts, plus parsed metadata. */
-export interface LoadedCheckpoint<P extends ParamTree, B extends ParamTree> {
-  params: P;
-  buffers?: B;
-  optimizer?: AdamWState<P>;
-  config?: unknown;
-  step?: number;
-  rng?: RngState;
-  metadata: Record<string, string>;
-}
+/** What `loadCheckpoint` returns: device arrays in the templates' layouts, plus all the file's metadata. */
+export type LoadedCheckpoint<P extends ParamTree, B extends ParamTree> = CheckpointData<P, B> & { metadata: Record<string, string> };
 
 /** Options of `loadCheckpoint`. */
 export interface LoadOptions<B extends ParamTree> {

@@ -15,7 +15,7 @@ import { featureMatrix, type GaussianCloud } from "../splat/cloud.ts";
 import { fillTiles, prefixSum, sortByDepth } from "./bin.ts";
 import { REC, TILE, type ProjectCamera, type ProjectSource } from "./project.ts";
 import { runJob, type BlendJob, type ProjectJob, type RenderJob } from "./jobs.ts";
-import { acquireArena, releaseArena } from "./wasm-blend.ts";
+import { acquireArena, dropArenas, releaseArena } from "./wasm-blend.ts";
 
 export interface RenderOptions {
   /** Colour behind the splats: out = C + T·background. Default [0, 0, 0]. Features never get a background. */
@@ -88,8 +88,12 @@ function poolFor(threads: number): WorkerPool {
   return pool;
 }
 
-/** Terminate the render worker threads (they are unref'd when idle, so this is optional). */
+/**
+ * Terminate the render worker threads and drop the pooled kernel memory (workers are unref'd when idle, so
+ * this is optional; it returns the memory a large render left pooled).
+ */
 export async function closeRenderWorkers(): Promise<void> {
+  dropArenas();
   const all = [...pools.values()];
   pools.clear();
   await Promise.all(all.map((p) => p.close()));

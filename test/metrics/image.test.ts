@@ -118,16 +118,13 @@ test("SSIM: separable filtering agrees with a direct 11×11 window implementatio
   }
 });
 
-test("SSIM: a 640×480 RGB image takes well under a second", () => {
+test("SSIM on a full 640×480 RGB image: a slightly noisy copy scores high but below 1", () => {
   const rng = new Rng(3);
   const x = randomImage(rng, 640, 480, 3);
   const y = filled(640, 480, 3, (i) => Math.min(1, x.data[i] + 0.05 * rng.uniform()));
-  ssim(x, y); // warm-up: the first call also compiles
-  const t0 = performance.now();
+  // Speed is a benchmark matter, not a test's: this only checks the full-size path runs and is sane.
   const s = ssim(x, y);
-  const ms = performance.now() - t0;
   assert.ok(s > 0.5 && s < 1, `ssim ${s}`);
-  assert.ok(ms < 1000, `ssim took ${ms.toFixed(0)} ms`);
 });
 
 test("bad input: mismatched or too-small images raise ShapeError naming the function and both shapes", () => {

@@ -178,9 +178,7 @@ test("ply: a header count larger than the file can hold fails before reading", (
 test("ply: a count of 2^40 is refused at once, before any allocation", () => {
   const bytes = plyBytes([{ name: "vertex", count: 2 ** 40, props: CORE_PROPS }], floatRows([coreRow(0)]));
   const before = process.memoryUsage().arrayBuffers;
-  const t = performance.now();
   assertFileError(() => readPly(memorySource(bytes, "huge.ply")), InvalidFileError, "huge.ply", /1099511627776 rows/);
-  assert.ok(performance.now() - t < 100, "should fail fast");
   assert.ok(process.memoryUsage().arrayBuffers - before < 1 << 20, "should not allocate");
   // A count past 2^53 cannot even be represented exactly: refused as a bad count.
   const absurd = plyBytes([{ name: "vertex", count: "123456789012345678901234567890", props: CORE_PROPS }], new Uint8Array(0));

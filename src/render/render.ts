@@ -11,7 +11,7 @@ import type { Camera } from "../core/camera.ts";
 import { cameraCenter, validateCamera } from "../core/camera.ts";
 import { ConfigError, ShapeError } from "../core/errors.ts";
 import { WorkerPool } from "../core/worker-pool.ts";
-import { featureMatrix, type GaussianCloud } from "../splat/cloud.ts";
+import { featureChannelCount, featureMatrix, sharedFloat32, type GaussianCloud } from "../splat/cloud.ts";
 import { fillTiles, prefixSum, sortByDepth } from "./bin.ts";
 import { REC, TILE, type ProjectCamera, type ProjectSource } from "./project.ts";
 import { runJob, type BlendJob, type ProjectJob, type RenderJob } from "./jobs.ts";
@@ -164,11 +164,11 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
     const t2 = performance.now();
 
     const out = reusable(options.reuse, width, height, channels);
-    const rgb = out?.rgb ?? sharedF32(pixels * 3);
-    const depth = out?.depth ?? sharedF32(pixels);
+    const rgb = out?.rgb ?? sharedFloat32(pixels * 3);
+    const depth = out?.depth ?? sharedFloat32(pixels);
     // The kernel writes every pixel's transmittance; it becomes alpha in place below.
-    const alpha = out?.alpha ?? sharedF32(pixels);
-    const features = out?.features ?? sharedF32(channels > 0 ? pixels * channels : 0);
+    const alpha = out?.alpha ?? sharedFloat32(pixels);
+    const features = out?.features ?? sharedFloat32(channels > 0 ? pixels * channels : 0);
     const counter = new Int32Array(new SharedArrayBuffer(4));
     const perThread = await run<number>((thread): BlendJob => ({
       kind: "blend",
@@ -273,30 +273,21 @@ function reusable(previous: RenderResult | undefined, width: number, height: num
 
 function resolveFeatures(cloud: GaussianCloud, spec: RenderOptions["features"]): { values: Float32Array; channels: number } {
   if (spec === undefined) return { values: new Float32Array(0), channels: 0 };
-  const { values, channels } = typeof spec === "string" ? { values: featureMatrix(cloud, spec), channels: countChannels(cloud, spec) } : spec;
+  const channels = typeof spec === "string" ? featureChannelCount(cloud, spec) : spec.channels;
   if (!Number.isInteger(channels) || channels < 1 || channels > 64) {
     throw new ConfigError("features", `need 1 to 64 feature channels, got ${channels}`);
   }
+  const values = typeof spec === "string" ? featureMatrix(cloud, spec, channels) : spec.values;
   if (values.length !== cloud.count * channels) {
     throw new ShapeError("features", `[${cloud.count}, ${channels}]`, `${values.length} values`);
   }
   return { values: shared(values), channels };
 }
 
-function countChannels(cloud: GaussianCloud, prefix: string): number {
-  let c = 0;
-  while (cloud.extras.has(`${prefix}${c}`)) c++;
-  return c;
-}
-
-function sharedF32(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * 4));
-}
-
 /** The array itself when it already lives in shared memory, else a shared copy (workers cannot see it otherwise). */
 function shared(a: Float32Array): Float32Array {
   if (a.buffer instanceof SharedArrayBuffer) return a;
-  const copy = sharedF32(a.length);
+  const copy = sharedFloat32(a.length);
   copy.set(a);
   return copy;
 }

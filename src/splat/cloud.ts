@@ -138,13 +138,19 @@ export function cloudBounds(cloud: GaussianCloud): { min: [number, number, numbe
   return { min, max };
 }
 
+/** How many extra channels `prefix0, prefix1, …` the cloud has, counting up to the first gap. */
+export function featureChannelCount(cloud: GaussianCloud, prefix = "f_pc_"): number {
+  let c = 0;
+  while (cloud.extras.has(`${prefix}${c}`)) c++;
+  return c;
+}
+
 /**
  * Gather the extra channels `prefix0 … prefix{C-1}` into one interleaved [N·C] float array, the layout the
- * renderer blends. Throws if a channel is missing.
+ * renderer blends. C defaults to featureChannelCount. Throws if a channel is missing.
  */
-export function featureMatrix(cloud: GaussianCloud, prefix = "f_pc_", channels?: number): Float32Array {
-  let c = channels ?? 0;
-  if (channels === undefined) while (cloud.extras.has(`${prefix}${c}`)) c++;
+export function featureMatrix(cloud: GaussianCloud, prefix = "f_pc_", channels = featureChannelCount(cloud, prefix)): Float32Array {
+  const c = channels;
   const out = sharedFloat32(cloud.count * c);
   for (let k = 0; k < c; k++) {
     const src = cloud.extras.get(`${prefix}${k}`);

@@ -111,3 +111,39 @@ export function referenceComposite(items: ReferenceItem[], cam: Camera, features
     }
   return { rgb, alpha, depth, features: feats };
 }
+
+/**
+ * The weight pass of the reference (the oracle of `accumulateGaussianWeights`): the same per-pixel loop as
+ * {@link referenceComposite}, but every contribution w = α·T of Gaussian g at pixel p adds w to weight[g] and
+ * w·E[p, k] to evidence[g·K + k], where `evidenceAt(p, k)` gives E. Float64 throughout.
+ */
+export function referenceGaussianWeights(
+  items: ReferenceItem[],
+  cam: Camera,
+  count: number,
+  classes: number,
+  evidenceAt: (pixel: number, k: number) => number,
+) {
+  const { width: W, height: H } = cam;
+  const weight = new Float64Array(count), evidence = new Float64Array(count * classes);
+  for (let py = 0; py < H; py++)
+    for (let px = 0; px < W; px++) {
+      const tx = Math.floor(px / 16), ty = Math.floor(py / 16);
+      let T = 1;
+      const pix = py * W + px;
+      for (const g of items) {
+        if (tx < g.rect[0] || tx >= g.rect[2] || ty < g.rect[1] || ty >= g.rect[3]) continue;
+        const dx = g.mx - (px + 0.5), dy = g.my - (py + 0.5);
+        const power = -0.5 * (g.conic[0] * dx * dx + g.conic[2] * dy * dy) - g.conic[1] * dx * dy;
+        if (power > 0) continue;
+        const a = Math.min(0.99, g.o * Math.exp(power));
+        if (a < 1 / 255) continue;
+        const next = T * (1 - a);
+        if (next < 1e-4) break;
+        weight[g.i] += a * T;
+        for (let k = 0; k < classes; k++) evidence[g.i * classes + k] += a * T * evidenceAt(pix, k);
+        T = next;
+      }
+    }
+  return { weight, evidence };
+}

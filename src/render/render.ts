@@ -15,7 +15,7 @@ import { featureChannelCount, featureMatrix, sharedFloat32, type GaussianCloud }
 import { fillTiles, prefixSum, sortByDepth } from "./bin.ts";
 import { REC, TILE, type ProjectCamera, type ProjectSource } from "./project.ts";
 import { runJob, type BlendJob, type ProjectJob, type RenderJob } from "./jobs.ts";
-import { acquireArena, dropArenas, releaseArena } from "./wasm-blend.ts";
+import { acquireArena, dropArenas, releaseArena, type BlendArena } from "./wasm-blend.ts";
 
 export interface RenderOptions {
   /** Colour behind the splats: out = C + T·background. Default [0, 0, 0]. Features never get a background. */
@@ -100,67 +100,14 @@ export async function closeRenderWorkers(): Promise<void> {
 }
 
 export async function render(cloud: GaussianCloud, camera: Camera, options: RenderOptions = {}): Promise<RenderResult> {
-  validateCamera(camera, "camera");
-  const threads = options.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError("threads", `must be an integer in 1..256, got ${threads}`);
-  const near = options.near ?? 0.2;
-  // Depth keys sort as float bits, which needs every kept depth > 0.
-  if (!(near > 0 && Number.isFinite(near))) throw new ConfigError("near", `must be a positive number of metres, got ${near}`);
-  if (options.background && !options.background.every(Number.isFinite)) {
-    throw new ConfigError("background", `must be three finite numbers, got ${options.background.join(", ")}`);
-  }
-  if (!(Number.isFinite(options.scaleModifier ?? 1) && (options.scaleModifier ?? 1) > 0)) {
-    throw new ConfigError("scaleModifier", `must be a positive number, got ${options.scaleModifier}`);
-  }
   const { values: gaussianFeatures, channels } = resolveFeatures(cloud, options.features);
   const { width, height } = camera;
-  const n = cloud.count;
   const pixels = width * height;
-  const gridW = Math.ceil(width / TILE),
-    gridH = Math.ceil(height / TILE);
-  const pool = threads > 1 ? poolFor(threads) : undefined;
-  const run = <T>(jobFor: (thread: number) => RenderJob): Promise<T[]> =>
-    pool ? pool.broadcast<T>(jobFor) : Promise.resolve([runJob(jobFor(0)) as T]);
-
-  const ranges = pool ? threads : 1;
-  const tiles = gridW * gridH;
-
   const arena = acquireArena();
   try {
-    // Records and tile lists live in the blend kernel's memory; the lists are laid out once their size is known.
-    let layout = arena.layout(n, tiles, 0, channels, ranges);
-    const records = new Float32Array(arena.memory.buffer, layout.records, n * REC);
-    const rects = arena.rects(n);
-    const source = projectSource(cloud);
-    const projCam = projectCamera(cloud, camera, options);
-    const chunk = Math.ceil(n / ranges);
-    const counts = new Uint32Array(new SharedArrayBuffer(ranges * (tiles + 1) * 4));
-
-    const t0 = performance.now();
-    await run<number>((w): ProjectJob => ({
-      kind: "project",
-      source,
-      camera: projCam,
-      start: Math.min(n, w * chunk),
-      end: Math.min(n, (w + 1) * chunk),
-      records,
-      rects,
-      gridW,
-      counts: counts.subarray(w * (tiles + 1), (w + 1) * (tiles + 1)),
-    }));
-    const t1 = performance.now();
-    // Binning: the projection threads counted their Gaussians' tiles; the sums, the depth sort and the fill run
-    // here (a parallel fill measured slower: both threads must scan the whole sorted list).
-    const tileCounts = counts.subarray(0, tiles + 1);
-    for (let w = 1; w < ranges; w++) for (let t = 0; t <= tiles; t++) tileCounts[t] += counts[w * (tiles + 1) + t];
-    const instances = prefixSum(tileCounts);
-    layout = arena.layout(n, tiles, instances, channels, ranges);
-    const tileStart = new Uint32Array(arena.memory.buffer, layout.tileStart, tiles + 1);
-    const list = new Uint32Array(arena.memory.buffer, layout.list, instances);
-    tileStart.set(tileCounts);
-    const sorted = sortByDepth(records, rects, n);
-    fillTiles(sorted, rects, gridW, tileStart, list);
-    if (channels > 0) new Float32Array(arena.memory.buffer, layout.gaussianFeatures, n * channels).set(gaussianFeatures);
+    const frame = await prepareFrame(cloud, camera, options, arena, channels);
+    const { layout, run, gridW, tiles, sorted, instances, t0, t1 } = frame;
+    if (channels > 0) new Float32Array(arena.memory.buffer, layout.gaussianFeatures, cloud.count * channels).set(gaussianFeatures);
     const t2 = performance.now();
 
     const out = reusable(options.reuse, width, height, channels);
@@ -200,7 +147,7 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
         visible: sorted.length,
         tileInstances: instances,
         blends: perThread.reduce((a, b) => a + b, 0),
-        threads,
+        threads: frame.threads,
         projectMs: t1 - t0,
         binMs: t2 - t1,
         blendMs: t3 - t2,
@@ -209,6 +156,189 @@ export async function render(cloud: GaussianCloud, camera: Camera, options: Rend
   } finally {
     releaseArena(arena);
   }
+}
+
+/** Per-pixel class evidence for {@link accumulateGaussianWeights}: dense scores or hard labels, row-major H×W. */
+export type PixelEvidence =
+  /** [H·W·K] per-pixel scores (e.g. probabilities), K ≤ 64. */
+  | { kind: "dense"; values: Float32Array; classes: number }
+  /** [H·W] class indices; a label ≥ `classes` (e.g. 65535, ignore) adds weight but no evidence. */
+  | { kind: "labels"; labels: Uint16Array; classes: number };
+
+/**
+ * Per-Gaussian sums over views, row g = [Σ α·T, Σ α·T·E[·, 0], …, Σ α·T·E[·, K − 1]] (stride K + 1), in float64.
+ * Create with {@link createGaussianAccumulator}; {@link accumulateGaussianWeights} adds one view at a time.
+ */
+export interface GaussianAccumulator {
+  readonly count: number;
+  readonly classes: number;
+  /** [N·(K + 1)]. */
+  readonly values: Float64Array;
+}
+
+export function createGaussianAccumulator(count: number, classes: number): GaussianAccumulator {
+  if (!Number.isInteger(count) || count < 0) throw new ConfigError("count", `must be a non-negative integer, got ${count}`);
+  if (!Number.isInteger(classes) || classes < 1 || classes > 64) throw new ConfigError("classes", `need 1 to 64 classes, got ${classes}`);
+  return { count, classes, values: new Float64Array(count * (classes + 1)) };
+}
+
+export interface WeightPassStats {
+  visible: number;
+  tileInstances: number;
+  blends: number;
+  threads: number;
+  projectMs: number;
+  binMs: number;
+  blendMs: number;
+  reduceMs: number;
+}
+
+/**
+ * The weight pass: rasterize `camera` exactly as {@link render} does (same α, T, front-to-back order and early
+ * termination) but, instead of images, add to every Gaussian g of `into` its blending weight w = Σ α·T over the
+ * pixels it contributes to and its gathered evidence Σ α·T·E[pixel, k]. Tiles write per-tile-entry slots that
+ * are then summed per Gaussian in tile order, so the result is bit-identical for any thread count.
+ * Colour options (background, shDegree, reuse, features, normalizeDepth) do not apply.
+ */
+export async function accumulateGaussianWeights(
+  cloud: GaussianCloud,
+  camera: Camera,
+  evidence: PixelEvidence,
+  into: GaussianAccumulator,
+  options: Pick<RenderOptions, "near" | "scaleModifier" | "threads"> = {},
+): Promise<WeightPassStats> {
+  const K = evidence.classes;
+  if (into.count !== cloud.count || into.classes !== K) {
+    throw new ShapeError("accumulateGaussianWeights.into", `[${cloud.count}, ${K} + 1]`, `[${into.count}, ${into.classes} + 1]`);
+  }
+  if (!Number.isInteger(K) || K < 1 || K > 64) throw new ConfigError("evidence.classes", `need 1 to 64 classes, got ${K}`);
+  const pixels = camera.width * camera.height;
+  const dense = evidence.kind === "dense";
+  const got = dense ? evidence.values.length : evidence.labels.length;
+  if (got !== pixels * (dense ? K : 1)) {
+    throw new ShapeError("accumulateGaussianWeights.evidence", dense ? `[${camera.height}·${camera.width}·${K}]` : `[${camera.height}·${camera.width}]`, `${got} values`);
+  }
+  const arena = acquireArena();
+  try {
+    const weights = { pixels, classes: K, dense };
+    const frame = await prepareFrame(cloud, camera, { ...options, shDegree: 0 }, arena, 0, weights);
+    const { layout, run, gridW, tiles, sorted, instances, t0, t1 } = frame;
+    if (dense) new Float32Array(arena.memory.buffer, layout.evidence, pixels * K).set(evidence.values);
+    else new Uint16Array(arena.memory.buffer, layout.labels, pixels).set(evidence.labels);
+    const t2 = performance.now();
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const none = new Float32Array(0);
+    const perThread = await run<number>((thread): BlendJob => ({
+      kind: "blend",
+      memory: arena.memory,
+      layout,
+      thread,
+      gridW,
+      tileCount: tiles,
+      width: camera.width,
+      height: camera.height,
+      channels: 0,
+      counter,
+      rgb: none,
+      transmittance: none,
+      depth: none,
+      features: none,
+      weights: { classes: K, dense },
+    }));
+    const t3 = performance.now();
+    // Sum the tile-entry slots per Gaussian in list (tile) order: the same order whatever thread blended a tile.
+    const S = K + 1;
+    const slots = new Float32Array(arena.memory.buffer, layout.instances, instances * S);
+    const list = new Uint32Array(arena.memory.buffer, layout.list, instances);
+    const acc = into.values;
+    for (let e = 0; e < instances; e++) {
+      const src = e * S;
+      if (slots[src] === 0) continue;
+      const dst = list[e] * S;
+      for (let c = 0; c < S; c++) acc[dst + c] += slots[src + c];
+    }
+    const t4 = performance.now();
+    return {
+      visible: sorted.length,
+      tileInstances: instances,
+      blends: perThread.reduce((a, b) => a + b, 0),
+      threads: frame.threads,
+      projectMs: t1 - t0,
+      binMs: t2 - t1,
+      blendMs: t3 - t2,
+      reduceMs: t4 - t3,
+    };
+  } finally {
+    releaseArena(arena);
+  }
+}
+
+/** Validate the options, project the Gaussians and fill the tile lists in `arena` (stages 1 and 2). */
+async function prepareFrame(
+  cloud: GaussianCloud,
+  camera: Camera,
+  options: RenderOptions,
+  arena: BlendArena,
+  channels: number,
+  weights?: { pixels: number; classes: number; dense: boolean },
+) {
+  validateCamera(camera, "camera");
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError("threads", `must be an integer in 1..256, got ${threads}`);
+  const near = options.near ?? 0.2;
+  // Depth keys sort as float bits, which needs every kept depth > 0.
+  if (!(near > 0 && Number.isFinite(near))) throw new ConfigError("near", `must be a positive number of metres, got ${near}`);
+  if (options.background && !options.background.every(Number.isFinite)) {
+    throw new ConfigError("background", `must be three finite numbers, got ${options.background.join(", ")}`);
+  }
+  if (!(Number.isFinite(options.scaleModifier ?? 1) && (options.scaleModifier ?? 1) > 0)) {
+    throw new ConfigError("scaleModifier", `must be a positive number, got ${options.scaleModifier}`);
+  }
+  const { width, height } = camera;
+  const n = cloud.count;
+  const gridW = Math.ceil(width / TILE),
+    gridH = Math.ceil(height / TILE);
+  const pool = threads > 1 ? poolFor(threads) : undefined;
+  const run = <T>(jobFor: (thread: number) => RenderJob): Promise<T[]> =>
+    pool ? pool.broadcast<T>(jobFor) : Promise.resolve([runJob(jobFor(0)) as T]);
+
+  const ranges = pool ? threads : 1;
+  const tiles = gridW * gridH;
+
+  // Records and tile lists live in the blend kernel's memory; the lists are laid out once their size is known.
+  let layout = arena.layout(n, tiles, 0, channels, ranges, weights);
+  const records = new Float32Array(arena.memory.buffer, layout.records, n * REC);
+  const rects = arena.rects(n);
+  const source = projectSource(cloud);
+  const projCam = projectCamera(cloud, camera, options);
+  const chunk = Math.ceil(n / ranges);
+  const counts = new Uint32Array(new SharedArrayBuffer(ranges * (tiles + 1) * 4));
+
+  const t0 = performance.now();
+  await run<number>((w): ProjectJob => ({
+    kind: "project",
+    source,
+    camera: projCam,
+    start: Math.min(n, w * chunk),
+    end: Math.min(n, (w + 1) * chunk),
+    records,
+    rects,
+    gridW,
+    counts: counts.subarray(w * (tiles + 1), (w + 1) * (tiles + 1)),
+  }));
+  const t1 = performance.now();
+  // Binning: the projection threads counted their Gaussians' tiles; the sums, the depth sort and the fill run
+  // here (a parallel fill measured slower: both threads must scan the whole sorted list).
+  const tileCounts = counts.subarray(0, tiles + 1);
+  for (let w = 1; w < ranges; w++) for (let t = 0; t <= tiles; t++) tileCounts[t] += counts[w * (tiles + 1) + t];
+  const instances = prefixSum(tileCounts);
+  layout = arena.layout(n, tiles, instances, channels, ranges, weights);
+  const tileStart = new Uint32Array(arena.memory.buffer, layout.tileStart, tiles + 1);
+  const list = new Uint32Array(arena.memory.buffer, layout.list, instances);
+  tileStart.set(tileCounts);
+  const sorted = sortByDepth(records, rects, n);
+  fillTiles(sorted, rects, gridW, tileStart, list);
+  return { layout, run, gridW, tiles, sorted, instances, threads, t0, t1 };
 }
 
 /** The cloud's arrays in shared memory (copied only when a caller built them in ordinary memory). */

@@ -25,6 +25,11 @@ interface BlendExports {
     tileStart: number, list: number, records: number, gf: number, C: number,
     T: number, rgbd: number, trans: number, feat: number,
   ): number;
+  blend_tile_weights(
+    tile: number, gridW: number, width: number, height: number,
+    tileStart: number, list: number, records: number,
+    T: number, ev: number, labels: number, K: number, inst: number,
+  ): number;
   __stack_pointer: WebAssembly.Global;
   __heap_base: WebAssembly.Global;
 }
@@ -38,6 +43,11 @@ export interface ArenaLayout {
   tileStart: number;
   list: number;
   gaussianFeatures: number;
+  /** Weight pass only (0 otherwise): the dense evidence image [H·W·K] float32 or the label image [H·W] uint16. */
+  evidence: number;
+  labels: number;
+  /** Weight pass only: per tile-list entry, K + 1 float32 slots (total weight, then per-class evidence). */
+  instances: number;
   /** Per thread: stack top and scratch (T, rgbd, trans, feat). */
   threads: { stackTop: number; T: number; rgbd: number; trans: number; feat: number }[];
   bytes: number;
@@ -59,8 +69,19 @@ export class BlendArena {
     return this.rectBuffer.subarray(0, count * 4);
   }
 
-  /** Lay out a render of `count` Gaussians, `instances` tile entries, C channels and `threads` threads; grows memory. */
-  layout(count: number, tiles: number, instances: number, channels: number, threads: number): ArenaLayout {
+  /**
+   * Lay out a render of `count` Gaussians, `instances` tile entries, C channels and `threads` threads; grows memory.
+   * `weights` adds the weight pass's regions: its evidence input (dense [pixels·K] float32 or labels [pixels]
+   * uint16) and K + 1 accumulator slots per tile entry.
+   */
+  layout(
+    count: number,
+    tiles: number,
+    instances: number,
+    channels: number,
+    threads: number,
+    weights?: { pixels: number; classes: number; dense: boolean },
+  ): ArenaLayout {
     let at = align(this.heapBase);
     const take = (bytes: number) => {
       const start = at;
@@ -71,6 +92,9 @@ export class BlendArena {
     const tileStart = take((tiles + 1) * 4);
     const list = take(instances * 4);
     const gaussianFeatures = take(count * channels * 4);
+    const evidence = weights?.dense ? take(weights.pixels * weights.classes * 4) : 0;
+    const labels = weights && !weights.dense ? take(weights.pixels * 2) : 0;
+    const inst = weights ? take(instances * (weights.classes + 1) * 4) : 0;
     const px = TILE * TILE;
     const perThread = Array.from({ length: threads }, () => {
       const stackBase = take(STACK_BYTES);
@@ -80,11 +104,11 @@ export class BlendArena {
     if (at > 4 * 1024 ** 3) {
       throw new ConfigError(
         "render",
-        `${count} splats, ${instances} tile entries and ${channels} feature channels need ${(at / 2 ** 30).toFixed(1)} GiB of kernel memory, over wasm's 4 GiB`,
+        `${count} splats, ${instances} tile entries, ${channels} feature channels${weights ? ` and ${weights.classes} evidence classes` : ""} need ${(at / 2 ** 30).toFixed(1)} GiB of kernel memory, over wasm's 4 GiB`,
       );
     }
     if (at > have) this.memory.grow(Math.ceil((at - have) / PAGE));
-    return { records, tileStart, list, gaussianFeatures, threads: perThread, bytes: at };
+    return { records, tileStart, list, gaussianFeatures, evidence, labels, instances: inst, threads: perThread, bytes: at };
   }
 }
 
@@ -125,6 +149,8 @@ export interface WasmBlendJob {
   transmittance: Float32Array;
   depth: Float32Array;
   features: Float32Array;
+  /** Set for the weight pass: no images are written; the tile-entry slots of `layout.instances` are. */
+  weights?: { classes: number; dense: boolean };
 }
 
 /** Claim and blend tiles until none are left; returns this thread's splat-pixel blends. */
@@ -141,6 +167,14 @@ export function runBlendJob(job: WasmBlendJob): number {
   const feat = new Float32Array(buffer, mine.feat, TILE * TILE * C);
   const { width, height, gridW, rgb, transmittance, depth, features } = job;
   let blends = 0;
+  if (job.weights) {
+    const ev = job.weights.dense ? L.evidence : 0;
+    for (;;) {
+      const tile = Atomics.add(job.counter, 0, 1);
+      if (tile >= job.tileCount) return blends;
+      blends += k.blend_tile_weights(tile, gridW, width, height, L.tileStart, L.list, L.records, mine.T, ev, L.labels, job.weights.classes, L.instances);
+    }
+  }
   for (;;) {
     const tile = Atomics.add(job.counter, 0, 1);
     if (tile >= job.tileCount) return blends;

@@ -41,25 +41,42 @@ static inline double exp_nonpositive(double x) {
 static inline int imax(int a, int b) { return a > b ? a : b; }
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
-// Blends tile `tile` into the tile-local outputs: rgbd [256 x 4] (r, g, b, depth), trans [256], feat [256 x C].
-// Scratch T is [256] doubles. Returns the number of splat-pixel blends.
-__attribute__((export_name("blend_tile")))
-int blend_tile(int tile, int gridW, int width, int height,
+// The tile loop, shared by the colour pass and the per-Gaussian weight pass (WEIGHTS = 0 / 1, constant at each
+// call site so each export is a specialization with no per-blend branch on the mode). Both passes take exactly the
+// same alpha, T, ordering and termination decisions.
+//
+// Colour pass: blends into rgbd [256 x 4] (r, g, b, depth), trans [256], feat [256 x C].
+// Weight pass: for the i-th entry of the tile list (global position k = tileStart[tile] + i), accumulates into
+// inst[k * (K + 1) ...] the total weight sum(alpha * T) in slot 0 and, in slots 1..K, sum(alpha * T * E[pixel, c]),
+// where E is the dense evidence image ev [H x W x K] or, when ev is null, the one-hot of labels [H x W] (a label
+// >= K, e.g. 65535, adds weight only). Each list entry belongs to one tile, so threads never write the same slot.
+static inline __attribute__((always_inline))
+int blend_core(const int WEIGHTS, int tile, int gridW, int width, int height,
                const uint32_t* tileStart, const uint32_t* list, const float* records,
                const float* gf, int C,
-               double* T, float* rgbd, float* trans, float* feat) {
+               double* T, float* rgbd, float* trans, float* feat,
+               const float* ev, const uint16_t* labels, int K, float* inst) {
   const int tx0 = (tile % gridW) * TILE, ty0 = (tile / gridW) * TILE;
   const int tx1 = imin(tx0 + TILE, width), ty1 = imin(ty0 + TILE, height);
   int32_t rowMask[TILE];
-  double acc[TILE * TILE * 4];
+  double acc[WEIGHTS ? 1 : TILE * TILE * 4];
   for (int i = 0; i < TILE * TILE; i++) T[i] = 1.0;
-  for (int i = 0; i < TILE * TILE * 4; i++) acc[i] = 0.0;
-  for (int i = 0; i < TILE * TILE * C; i++) feat[i] = 0.0f;
+  if (!WEIGHTS) {
+    for (int i = 0; i < TILE * TILE * 4; i++) acc[i] = 0.0;
+    for (int i = 0; i < TILE * TILE * C; i++) feat[i] = 0.0f;
+  }
+  const int S = K + 1;
+  if (WEIGHTS) {
+    float* z0 = inst + (size_t)tileStart[tile] * S;
+    const size_t n = (size_t)(tileStart[tile + 1] - tileStart[tile]) * S;
+    for (size_t i = 0; i < n; i++) z0[i] = 0.0f;
+  }
   const int32_t fullRow = (1 << (tx1 - tx0)) - 1;
   for (int i = 0; i < TILE; i++) rowMask[i] = fullRow;
   int active = (tx1 - tx0) * (ty1 - ty0);
   int blends = 0;
   const int C4 = C & ~3;
+  const int K4 = K & ~3;
 
   const uint32_t end = tileStart[tile + 1];
   for (uint32_t k = tileStart[tile]; k < end && active > 0; k++) {
@@ -80,6 +97,7 @@ int blend_tile(int tile, int gridW, int width, int height,
     const double disc0 = B * B - A * Cc;
     const double invA = 1.0 / A;
     const float* gfg = gf + (size_t)g * C;
+    float* slot = WEIGHTS ? inst + (size_t)k * S : 0;
     for (int py = rowLo; py <= rowHi; py++) {
       const int ly = py - ty0;
       if ((rowMask[ly] & colMask) == 0) continue;
@@ -111,29 +129,68 @@ int blend_tile(int tile, int gridW, int width, int height,
         }
         blends++;
         const double w = alpha * t;
-        double* a = acc + local * 4;
-        a[0] += w * cr;
-        a[1] += w * cg;
-        a[2] += w * cb;
-        a[3] += w * z;
-        if (C > 0) {
-          float* f = feat + local * C;
-          const v128_t vw = wasm_f32x4_splat((float)w);
-          int c = 0;
-          for (; c < C4; c += 4)
-            wasm_v128_store(f + c, wasm_f32x4_add(wasm_v128_load(f + c), wasm_f32x4_mul(vw, wasm_v128_load(gfg + c))));
-          for (; c < C; c++) f[c] += (float)w * gfg[c];
+        if (WEIGHTS) {
+          const size_t pix = (size_t)py * width + px;
+          const float wf = (float)w;
+          slot[0] += wf;
+          if (ev) {
+            const float* e = ev + pix * K;
+            float* s = slot + 1;
+            const v128_t vw = wasm_f32x4_splat(wf);
+            int c = 0;
+            for (; c < K4; c += 4)
+              wasm_v128_store(s + c, wasm_f32x4_add(wasm_v128_load(s + c), wasm_f32x4_mul(vw, wasm_v128_load(e + c))));
+            for (; c < K; c++) s[c] += wf * e[c];
+          } else {
+            const int l = labels[pix];
+            if (l < K) slot[1 + l] += wf;
+          }
+        } else {
+          double* a = acc + local * 4;
+          a[0] += w * cr;
+          a[1] += w * cg;
+          a[2] += w * cb;
+          a[3] += w * z;
+          if (C > 0) {
+            float* f = feat + local * C;
+            const v128_t vw = wasm_f32x4_splat((float)w);
+            int c = 0;
+            for (; c < C4; c += 4)
+              wasm_v128_store(f + c, wasm_f32x4_add(wasm_v128_load(f + c), wasm_f32x4_mul(vw, wasm_v128_load(gfg + c))));
+            for (; c < C; c++) f[c] += (float)w * gfg[c];
+          }
         }
         T[local] = tNext;
       }
     }
   }
-  for (int i = 0; i < TILE * TILE; i++) {
-    rgbd[i * 4] = (float)acc[i * 4];
-    rgbd[i * 4 + 1] = (float)acc[i * 4 + 1];
-    rgbd[i * 4 + 2] = (float)acc[i * 4 + 2];
-    rgbd[i * 4 + 3] = (float)acc[i * 4 + 3];
-    trans[i] = (float)(T[i] < 0 ? -T[i] : T[i]);
+  if (!WEIGHTS) {
+    for (int i = 0; i < TILE * TILE; i++) {
+      rgbd[i * 4] = (float)acc[i * 4];
+      rgbd[i * 4 + 1] = (float)acc[i * 4 + 1];
+      rgbd[i * 4 + 2] = (float)acc[i * 4 + 2];
+      rgbd[i * 4 + 3] = (float)acc[i * 4 + 3];
+      trans[i] = (float)(T[i] < 0 ? -T[i] : T[i]);
+    }
   }
   return blends;
+}
+
+// Blends tile `tile` into the tile-local outputs: rgbd [256 x 4] (r, g, b, depth), trans [256], feat [256 x C].
+// Scratch T is [256] doubles. Returns the number of splat-pixel blends.
+__attribute__((export_name("blend_tile")))
+int blend_tile(int tile, int gridW, int width, int height,
+               const uint32_t* tileStart, const uint32_t* list, const float* records,
+               const float* gf, int C,
+               double* T, float* rgbd, float* trans, float* feat) {
+  return blend_core(0, tile, gridW, width, height, tileStart, list, records, gf, C, T, rgbd, trans, feat, 0, 0, 0, 0);
+}
+
+// The weight pass of tile `tile` (see blend_core): per tile-list entry, sum(alpha * T) and the evidence it
+// gathers, into inst. ev = 0 selects the hard-label input. Scratch T is [256] doubles. Returns the blends.
+__attribute__((export_name("blend_tile_weights")))
+int blend_tile_weights(int tile, int gridW, int width, int height,
+                       const uint32_t* tileStart, const uint32_t* list, const float* records,
+                       double* T, const float* ev, const uint16_t* labels, int K, float* inst) {
+  return blend_core(1, tile, gridW, width, height, tileStart, list, records, 0, 0, T, 0, 0, 0, ev, labels, K, inst);
 }

@@ -5,7 +5,7 @@
  * order (padded by reuse, no mask), and an MLP of ratio 4 with exact GELU. The forward context threads train
  * mode, BatchNorm statistics and the drop-path key.
  */
-import { numpy as np, random } from "../../nn/jax.ts";
+import { numpy as np, random, lax } from "../../nn/jax.ts";
 import type { Rng } from "../../core/rng.ts";
 import { ConfigError } from "../../core/errors.ts";
 import {
@@ -26,6 +26,12 @@ import type { DevicePatches } from "./levels.ts";
 /** BatchNorm running statistics keyed by the BatchNorm's dotted path. */
 export type EncoderBnStates = { [path: string]: BatchNormState };
 
+/** The real rows of a padded level: `[N, 1]` 0/1 mask and the `[]` count of ones (borrowed). */
+export interface MaskedRows {
+  mask: np.Array;
+  count: np.Array;
+}
+
 /** Train mode, BatchNorm statistics and the drop-path key of one forward call. */
 export class EncoderContext {
   readonly next: EncoderBnStates = {};
@@ -38,12 +44,31 @@ export class EncoderContext {
     this.#key = key ?? null;
   }
 
-  /** Apply a BatchNorm, recording its updated running statistics under its path. */
-  batchNorm(layer: BatchNorm, p: NormParams, x: np.Array): np.Array {
+  /**
+   * Apply a BatchNorm, recording its updated running statistics under its path. In training with `rows`
+   * (a `[N, 1]` 0/1 mask and the `[]` count of ones), batch statistics are taken over the masked rows only,
+   * so padding rows of a fixed-capacity plan do not shift them; every row is normalized with them.
+   */
+  batchNorm(layer: BatchNorm, p: NormParams, x: np.Array, rows?: MaskedRows): np.Array {
     const s = this.states[layer.path];
     if (s === undefined) throw new ConfigError(layer.path, "no BatchNorm running statistics in the state");
-    const { y, state } = layer.apply(p, s, x, this.train);
-    this.next[layer.path] = state;
+    if (!this.train || rows === undefined) {
+      const { y, state } = layer.apply(p, s, x, this.train);
+      this.next[layer.path] = state;
+      return y;
+    }
+    const mean = np.sum(x.ref.mul(rows.mask.ref), 0).div(rows.count.ref);
+    const xc = x.sub(mean.ref);
+    const variance = np.sum(np.square(xc.ref.mul(rows.mask.ref)), 0).div(rows.count.ref);
+    const inv = np.reciprocal(np.sqrt(variance.ref.add(layer.eps)));
+    const y = xc.mul(inv).mul(p.weight).add(p.bias);
+    const m = layer.momentum;
+    // Unbiased running variance, n/(n − 1) with n ≥ 2 assumed (a level with one real row gets factor n/1).
+    const unbiased = variance.mul(rows.count.ref.div(np.maximum(rows.count.ref.sub(1), 1)));
+    this.next[layer.path] = {
+      runningMean: s.runningMean.mul(1 - m).add(lax.stopGradient(mean).mul(m)),
+      runningVar: s.runningVar.mul(1 - m).add(lax.stopGradient(unbiased).mul(m)),
+    };
     return y;
   }
 

@@ -13,7 +13,7 @@ import type { Rng } from "../../core/rng.ts";
 import { BatchNorm, Linear, gelu, type LinearParams, type NormParams } from "../../nn/layers/index.ts";
 import { expectShape } from "../../nn/params.ts";
 import { ConfigError } from "../../core/errors.ts";
-import { EncoderBlock, EncoderContext, type BlockParams, type EncoderBnStates } from "./block.ts";
+import { EncoderBlock, EncoderContext, type BlockParams, type EncoderBnStates, type MaskedRows } from "./block.ts";
 import { linspace, validateEncoderConfig, type GaussianEncoderConfig } from "./config.ts";
 import type { DevicePlan, DeviceStage } from "./levels.ts";
 import { segmentReduce, takeRows, VoxelConv, type VoxelConvParams } from "./ops.ts";
@@ -57,8 +57,8 @@ class Proj {
   linearOnly(p: LinearParams, x: np.Array): np.Array {
     return this.linear.apply(p, x);
   }
-  normAct(p: NormParams, x: np.Array, ctx: EncoderContext): np.Array {
-    return gelu(ctx.batchNorm(this.norm, p, x));
+  normAct(p: NormParams, x: np.Array, ctx: EncoderContext, rows?: MaskedRows): np.Array {
+    return gelu(ctx.batchNorm(this.norm, p, x, rows));
   }
 }
 
@@ -161,7 +161,7 @@ export class GaussianEncoder {
     if (plan.stages.length !== S) throw new ConfigError("plan", `has ${plan.stages.length} stages, the config ${S}`);
     const ctx = new EncoderContext(options.train, options.state, options.key);
     x = this.embedConv.apply(params.embed.conv, { x, geometry: plan.embed });
-    x = gelu(ctx.batchNorm(this.embedNorm, params.embed.norm, x));
+    x = gelu(ctx.batchNorm(this.embedNorm, params.embed.norm, x, plan.stages[0]));
     options.onStage?.("embed", x);
     const skips: np.Array[] = [];
     for (let s = 0; s < S; s++) {
@@ -170,8 +170,9 @@ export class GaussianEncoder {
       if (pool !== null && pp !== undefined) {
         const prev = plan.stages[s - 1].pool;
         if (prev === undefined) throw new ConfigError("plan", `stage ${s - 1} has no pooling map`);
-        x = segmentReduce(pool.linearOnly(pp.linear, x), prev.plan, "max");
-        x = pool.normAct(pp.norm, x, ctx);
+        // Parents without children (capacity padding) come out at the −1e30 sentinel: the mask zeroes them.
+        x = segmentReduce(pool.linearOnly(pp.linear, x), prev.plan, "max").mul(plan.stages[s].mask.ref);
+        x = pool.normAct(pp.norm, x, ctx, plan.stages[s]);
       }
       x = this.runBlocks(this.encBlocks[s], params.enc[s].blocks, x, plan.stages[s], c.encPatchSize[s], ctx);
       options.onStage?.(`enc.${s}`, x);
@@ -181,8 +182,9 @@ export class GaussianEncoder {
       const dp = params.dec[s];
       const pool = plan.stages[s].pool;
       if (pool === undefined) throw new ConfigError("plan", `stage ${s} has no pooling map`);
-      const up = takeRows(this.decProj[s].normAct(dp.proj.norm, this.decProj[s].linearOnly(dp.proj.linear, x), ctx), pool.cluster.ref);
-      const skip = this.decSkip[s].normAct(dp.skip.norm, this.decSkip[s].linearOnly(dp.skip.linear, skips[s]), ctx);
+      const proj = this.decProj[s].normAct(dp.proj.norm, this.decProj[s].linearOnly(dp.proj.linear, x), ctx, plan.stages[s + 1]);
+      const up = takeRows(proj, pool.cluster.ref);
+      const skip = this.decSkip[s].normAct(dp.skip.norm, this.decSkip[s].linearOnly(dp.skip.linear, skips[s]), ctx, plan.stages[s]);
       x = this.runBlocks(this.decBlocks[s], dp.blocks, skip.add(up), plan.stages[s], c.decPatchSize[s], ctx);
       options.onStage?.(`dec.${s}`, x);
     }

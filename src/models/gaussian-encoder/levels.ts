@@ -6,16 +6,11 @@
 import type { Rng } from "../../core/rng.ts";
 import { numpy as np } from "../../nn/jax.ts";
 import type { GaussianEncoderConfig } from "./config.ts";
-import {
-  buildVoxelGeometry,
-  disposeVoxelGeometry,
-  indexArray,
-  toDeviceSegmentPlan,
-  type DeviceSegmentRound,
-  type DeviceVoxelGeometry,
-} from "./ops.ts";
-import { patchPlan, type PatchPlan } from "./patches.ts";
-import { gridPoolMap, poolLevel, segmentMaxPlan, type PointLevel, type PoolMap } from "./pooling.ts";
+import { ConfigError } from "../../core/errors.ts";
+import { disposeVoxelGeometry, indexArray, type DeviceSegmentRound, type DeviceVoxelGeometry } from "./ops.ts";
+import { bucketCount, patchPlan, type PatchPlan } from "./patches.ts";
+import { gridPoolMap, poolLevel, type PointLevel, type PoolMap } from "./pooling.ts";
+import { neighbourTable, voxelMembers, voxelize, type VoxelMap } from "./neighbourhood.ts";
 import { gridCoords, serialize, type SerializationOrder } from "./serialization.ts";
 
 /** A patch partition on the device. */
@@ -98,52 +93,241 @@ export function planEncoder(positions: Float32Array, config: GaussianEncoderConf
   return { points: n, stages };
 }
 
+/**
+ * Most member points one level-0 voxel averages (and max-pools) over: the voxel mean is one fixed-width gather
+ * round of this width, so its shape never depends on the data. Members beyond the cap (in point order) are
+ * dropped from the voxel's mean and from its pooling max; levels ≥ 1 hold one point per voxel.
+ */
+export const VOXEL_MEMBER_CAP = 32;
+
+/** Largest number of children a stride-2 parent can have (its 2×2×2 cells). */
+const POOL_WIDTH = 8;
+
+/**
+ * Row counts of every padded device table of a plan. A plan padded to capacities ≥ its own sizes computes
+ * the same values on its real rows; a forward compiled for one set of capacities serves every plan that fits.
+ */
+export interface PlanCapacities {
+  /** Point rows per stage. */
+  points: number[];
+  /** Voxel rows per stage (levels ≥ 1 have one voxel per point: equal to `points`). */
+  voxels: number[];
+  /** Patches per stage and patch size: `patches[s][K]`. */
+  patches: Record<number, number>[];
+}
+
+/** The exact sizes of a plan: no padding. */
+export function planCapacities(plan: EncoderPlan): PlanCapacities {
+  return {
+    points: plan.stages.map((st) => st.level.batch.length),
+    voxels: plan.stages.map((st, s) => (s === 0 ? voxelize(st.level.grid, st.level.batch).voxelCount : st.level.batch.length)),
+    patches: plan.stages.map((st) => {
+      const out: Record<number, number> = {};
+      for (const [K, list] of st.patches) out[K] = list[0].realPatches;
+      return out;
+    }),
+  };
+}
+
+/** Element-wise maximum of capacities (chunks of one scene), each rounded up to a multiple of `multiple`. */
+export function maxCapacities(list: readonly PlanCapacities[], multiple = 1): PlanCapacities {
+  if (list.length === 0) throw new ConfigError("capacities", "need at least one plan");
+  const up = (v: number): number => Math.ceil(v / multiple) * multiple;
+  const S = list[0].points.length;
+  const out: PlanCapacities = { points: [], voxels: [], patches: [] };
+  for (let s = 0; s < S; s++) {
+    out.points.push(up(Math.max(...list.map((c) => c.points[s]))));
+    out.voxels.push(s === 0 ? up(Math.max(...list.map((c) => c.voxels[s]))) : out.points[s]);
+    const p: Record<number, number> = {};
+    for (const K of Object.keys(list[0].patches[s]).map(Number)) p[K] = Math.max(...list.map((c) => c.patches[s][K]));
+    out.patches.push(p);
+  }
+  return out;
+}
+
+/**
+ * Capacities on a geometric ladder (`bucketCount`, multiples of `multiple`), so plans of varying size share
+ * a handful of shapes: points and level-0 voxels bucketed per stage, patches the most `clouds` clouds of
+ * that many points can fill (⌈N/K⌉ + clouds).
+ */
+export function bucketCapacities(caps: PlanCapacities, options: { growth?: number; multiple?: number; clouds?: number } = {}): PlanCapacities {
+  const growth = options.growth ?? 1.25;
+  const multiple = options.multiple ?? 64;
+  const clouds = options.clouds ?? 1;
+  const points = caps.points.map((n) => bucketCount(n, multiple, growth));
+  return {
+    points,
+    voxels: caps.voxels.map((v, s) => (s === 0 ? bucketCount(v, multiple, growth) : points[s])),
+    patches: caps.patches.map((rec, s) => {
+      const out: Record<number, number> = {};
+      for (const K of Object.keys(rec).map(Number)) out[K] = Math.max(rec[K], Math.ceil(points[s] / K) + clouds);
+      return out;
+    }),
+  };
+}
+
 /** Device tables of one stage. */
 export interface DeviceStage {
+  /** Point rows (capacity). */
   points: number;
+  /** Real points (the first rows). */
+  realPoints: number;
+  /** `[points, 1]` 1 on real rows, 0 on padding (masked BatchNorm statistics, pooling's has-children mask). */
+  mask: np.Array;
+  /** `[]` the number of real rows, as a float array (so a compiled step does not bake it in). */
+  count: np.Array;
   /** CPE neighbourhood (k = cpeKernel). */
   geometry: DeviceVoxelGeometry;
   patches: Map<number, DevicePatches[]>;
-  /** Segment-max plan and child → parent map to the next stage. */
+  /** Segment-max plan (points → voxels → parents) and child → parent map to the next stage. */
   pool?: { plan: DeviceSegmentRound[]; cluster: np.Array; parents: number };
 }
 
 /** Device tables of a forward pass; release them with `disposeDevicePlan`. */
 export interface DevicePlan {
+  /** Input rows (capacity of stage 0). */
   points: number;
+  /** Real input rows (the first rows; the rest are inert padding). */
+  realPoints: number;
   /** Embedding neighbourhood on the input points (k = embedKernel). */
   embed: DeviceVoxelGeometry;
   stages: DeviceStage[];
 }
 
-/** Move a plan's index tables to the device (float tables in `dtype`, float32 by default). */
-export function toDevicePlan(plan: EncoderPlan, config: GaussianEncoderConfig, dtype: np.DType = np.float32): DevicePlan {
-  const first = plan.stages[0].level;
-  const embed = buildVoxelGeometry(first.grid, first.batch, config.embedKernel, { width: config.segmentWidth, dtype });
-  const stages = plan.stages.map((st): DeviceStage => {
-    const lv = st.level;
+/** Voxel tables of one level, padded: the member round, 1/count, the neighbour table and each point's voxel. */
+function voxelTables(
+  vm: VoxelMap,
+  kernels: number[],
+  points: number,
+  voxels: number,
+  identity: boolean,
+  dtype: np.DType,
+): { geometries: DeviceVoxelGeometry[]; memberIndex: Int32Array | null; voxelOf: Int32Array } {
+  const V = vm.voxelCount;
+  const n = vm.voxelOf.length;
+  if (V > voxels || n > points) throw new ConfigError("capacities", `${n} points / ${V} voxels exceed capacity ${points} / ${voxels}`);
+  const voxelOf = new Int32Array(points);
+  voxelOf.set(vm.voxelOf);
+  // Padding points read a padding voxel when there is one (their values never reach a real row).
+  voxelOf.fill(V < voxels ? V : 0, n);
+  let memberIndex: Int32Array | null = null;
+  const inv = new Float32Array(voxels);
+  if (!identity) {
+    const W = VOXEL_MEMBER_CAP;
+    const { ptr, members } = voxelMembers(vm);
+    memberIndex = new Int32Array(voxels * W).fill(points);
+    for (let v = 0; v < V; v++) {
+      const m = Math.min(W, ptr[v + 1] - ptr[v]);
+      memberIndex.set(members.subarray(ptr[v], ptr[v] + m), v * W);
+      inv[v] = 1 / m;
+    }
+  }
+  const geometries = kernels.map((k): DeviceVoxelGeometry => {
+    const table = neighbourTable(vm, k);
+    const taps = k ** 3;
+    const nb = new Int32Array(voxels * taps).fill(voxels);
+    for (let i = 0; i < V * taps; i++) nb[i] = table[i] === V ? voxels : table[i];
+    return {
+      voxels,
+      identity,
+      members: memberIndex === null ? [] : [{ rows: voxels, width: VOXEL_MEMBER_CAP, index: indexArray(memberIndex) }],
+      invCount: np.array(inv).reshape([voxels, 1]).astype(dtype),
+      neighbours: indexArray(nb),
+      voxelOf: indexArray(voxelOf),
+    };
+  });
+  return { geometries, memberIndex, voxelOf };
+}
+
+/**
+ * Move a plan's index tables to the device, padded to `capacities` (default: the plan's own sizes). Padding
+ * rows are inert: they belong to no voxel, patch or parent of a real row, padded voxels read the zero row with
+ * 1/count = 0, parents without children are zeroed by the next stage's mask, and `mask`/`count` let training
+ * BatchNorms take statistics over real rows only. Float tables are in `dtype` (float32 by default).
+ */
+export function toDevicePlan(
+  plan: EncoderPlan,
+  config: GaussianEncoderConfig,
+  dtype: np.DType = np.float32,
+  capacities: PlanCapacities = planCapacities(plan),
+): DevicePlan {
+  const S = plan.stages.length;
+  const stages: DeviceStage[] = [];
+  let embed: DeviceVoxelGeometry | undefined;
+  // Per stage: host voxel map and padded member index, needed by the previous stage's pooling.
+  const hostVoxels: { vm: VoxelMap; memberIndex: Int32Array | null }[] = [];
+  for (let s = 0; s < S; s++) {
+    const lv = plan.stages[s].level;
+    const n = lv.batch.length;
+    const Nc = capacities.points[s];
+    const Vc = capacities.voxels[s];
+    const vm = voxelize(lv.grid, lv.batch);
+    const identity = s > 0;
+    if (identity) {
+      // A pooled level holds one point per cell: its voxels are its points, in order.
+      if (vm.voxelCount !== n || Vc !== Nc) throw new ConfigError("plan", `stage ${s} is not one point per voxel`);
+    }
+    const kernels = s === 0 ? [config.cpeKernel, config.embedKernel] : [config.cpeKernel];
+    const { geometries, memberIndex } = voxelTables(vm, kernels, Nc, Vc, identity, dtype);
+    if (s === 0) embed = geometries[1];
+    hostVoxels.push({ vm, memberIndex });
+    const mask = new Float32Array(Nc);
+    mask.fill(1, 0, n);
     const patches = new Map<number, DevicePatches[]>();
-    for (const [K, list] of st.patches) {
+    for (const [K, list] of plan.stages[s].patches) {
+      const Pc = capacities.patches[s][K];
       patches.set(
         K,
-        list.map((p) => ({ patches: p.patches, patchSize: p.patchSize, gather: indexArray(p.gather), scatter: indexArray(p.scatter) })),
+        list.map((p) => {
+          if (p.realPatches > Pc) throw new ConfigError("capacities", `stage ${s}: ${p.realPatches} patches of ${K} exceed capacity ${Pc}`);
+          const gather = new Int32Array(Pc * K);
+          gather.set(p.gather.subarray(0, p.realPatches * K));
+          for (let q = p.realPatches; q < Pc; q++) gather.copyWithin(q * K, (p.realPatches - 1) * K, p.realPatches * K);
+          const scatter = new Int32Array(Nc);
+          scatter.set(p.scatter);
+          return { patches: Pc, patchSize: K, gather: indexArray(gather), scatter: indexArray(scatter) };
+        }),
       );
     }
-    const out: DeviceStage = {
-      points: lv.batch.length,
-      geometry: buildVoxelGeometry(lv.grid, lv.batch, config.cpeKernel, { width: config.segmentWidth, dtype }),
+    stages.push({
+      points: Nc,
+      realPoints: n,
+      mask: np.array(mask).reshape([Nc, 1]).astype(dtype),
+      count: np.array(new Float32Array([n])).reshape([]).astype(dtype),
+      geometry: geometries[0],
       patches,
-    };
-    if (st.pool !== undefined) {
-      out.pool = {
-        plan: toDeviceSegmentPlan(segmentMaxPlan(st.pool.ptr, st.pool.members, config.segmentWidth)),
-        cluster: indexArray(st.pool.cluster),
-        parents: st.pool.parentCount,
-      };
+    });
+  }
+  for (let s = 0; s < S - 1; s++) {
+    const pool = plan.stages[s].pool;
+    if (pool === undefined) throw new ConfigError("plan", `stage ${s} has no pooling map`);
+    const { vm, memberIndex } = hostVoxels[s];
+    const Nc = capacities.points[s];
+    const Vc = capacities.voxels[s];
+    const Mc = capacities.points[s + 1];
+    // Children of each parent: the distinct voxels of its points (a voxel lies inside one parent cell).
+    const children = new Int32Array(Mc * POOL_WIDTH).fill(Vc);
+    const stamp = new Int32Array(vm.voxelCount).fill(-1);
+    for (let p = 0; p < pool.parentCount; p++) {
+      let w = 0;
+      for (let m = pool.ptr[p]; m < pool.ptr[p + 1]; m++) {
+        const v = vm.voxelOf[pool.members[m]];
+        if (stamp[v] === p) continue;
+        stamp[v] = p;
+        if (w === POOL_WIDTH) throw new ConfigError("plan", `stage ${s}: a parent has more than ${POOL_WIDTH} child voxels`);
+        children[p * POOL_WIDTH + w++] = v;
+      }
     }
-    return out;
-  });
-  return { points: plan.points, embed, stages };
+    const rounds: DeviceSegmentRound[] = [];
+    if (memberIndex !== null) rounds.push({ rows: Vc, width: VOXEL_MEMBER_CAP, index: indexArray(memberIndex) });
+    rounds.push({ rows: Mc, width: POOL_WIDTH, index: indexArray(children) });
+    const cluster = new Int32Array(Nc);
+    cluster.set(pool.cluster);
+    cluster.fill(pool.parentCount < Mc ? pool.parentCount : 0, pool.cluster.length);
+    stages[s].pool = { plan: rounds, cluster: indexArray(cluster), parents: Mc };
+  }
+  if (embed === undefined) throw new ConfigError("plan", "has no stages");
+  return { points: capacities.points[0], realPoints: plan.points, embed, stages };
 }
 
 /** Release every device array of a plan. */
@@ -151,6 +335,8 @@ export function disposeDevicePlan(plan: DevicePlan): void {
   disposeVoxelGeometry(plan.embed);
   for (const st of plan.stages) {
     disposeVoxelGeometry(st.geometry);
+    st.mask.dispose();
+    st.count.dispose();
     for (const list of st.patches.values()) {
       for (const p of list) {
         p.gather.dispose();

@@ -61,6 +61,8 @@ export function segmentReduce(x: np.Array, plan: readonly DeviceSegmentRound[], 
 export interface DeviceVoxelGeometry {
   /** Voxels V. */
   voxels: number;
+  /** One voxel per point, in point order (pooled levels): the voxel mean is the input itself. */
+  identity?: boolean;
   /** Segment plan grouping the points of each voxel (for the voxel mean). */
   members: DeviceSegmentRound[];
   /** `[V, 1]` float 1/(points in the voxel). */
@@ -137,7 +139,7 @@ export class VoxelConv implements Layer<VoxelConvParams, { x: np.Array; geometry
     expectShape(this.path, x.shape, [null, this.inChannels]);
     expectShape(`${this.path}.weight`, p.weight.shape, [this.outChannels, this.taps * this.inChannels]);
     const C = this.inChannels;
-    const mean = segmentReduce(x, g.members, "sum").mul(g.invCount.ref);
+    const mean = g.identity === true ? x : segmentReduce(x, g.members, "sum").mul(g.invCount.ref);
     const padded = np.concatenate([mean, np.zeros([1, C], { dtype: x.dtype })], 0);
     const cols = this.taps * C;
     let taps = takeRows(padded, g.neighbours.ref).reshape([g.voxels, cols]);
@@ -151,7 +153,7 @@ export class VoxelConv implements Layer<VoxelConvParams, { x: np.Array; geometry
     }
     let y = np.matmul(taps, weight.transpose());
     if (p.bias !== undefined) y = y.add(p.bias);
-    return takeRows(y, g.voxelOf.ref);
+    return g.identity === true ? y : takeRows(y, g.voxelOf.ref);
   }
 
   macs(voxels: number): MacCount {

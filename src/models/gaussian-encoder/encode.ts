@@ -1,9 +1,11 @@
 /**
  * Inference: the frozen encoder over a whole scene, giving the L2-normalized 32-d feature of every Gaussian
- * (the `f_pc_0..31` of ARCHITECTURE.md §4). Large scenes run in spatial chunks: each chunk encodes the
- * Gaussians of one cubic cell plus a margin of context around it and keeps the results of the cell's own
- * Gaussians, so device memory is bounded by the chunk, not the scene. All chunks share the scene's grid
- * origin, so voxels and pooling cells line up with an unchunked run.
+ * (the `f_pc_0..31` of ARCHITECTURE.md §4). Large scenes run in chunks by point count: k-d median splits
+ * until each core holds at most `chunkPoints` Gaussians; a chunk encodes its core plus every Gaussian within
+ * `margin` of the core's box and keeps the core's results. All chunks are planned first and padded to one
+ * set of capacities (the maximum over chunks, rounded up), so the device sees one shape per scene: one
+ * kernel compile and a bounded, reused wasm heap. All chunks share the scene's grid origin, so voxels and
+ * pooling cells line up with an unchunked run.
  */
 import { numpy as np } from "../../nn/jax.ts";
 import { ConfigError } from "../../core/errors.ts";
@@ -11,14 +13,24 @@ import { refParams } from "../../nn/params.ts";
 import type { EncoderBnStates } from "./block.ts";
 import type { GaussianEncoder, GaussianEncoderParams } from "./encoder.ts";
 import { encodeInput, INPUT_CHANNELS, type EncoderInputSource } from "./input.ts";
-import { disposeDevicePlan, planEncoder, toDevicePlan } from "./levels.ts";
+import {
+  disposeDevicePlan,
+  maxCapacities,
+  planCapacities,
+  planEncoder,
+  toDevicePlan,
+  type EncoderPlan,
+  type PlanCapacities,
+} from "./levels.ts";
 
 /** Options of `encodeCloud`. */
 export interface EncodeCloudOptions {
-  /** Edge of a chunk's core cell in metres (default: one chunk holding the whole scene). */
-  chunkSize?: number;
-  /** Context kept around each core cell, in metres (default 1). */
+  /** Most Gaussians in a chunk's core (default: one chunk holding the whole scene). */
+  chunkPoints?: number;
+  /** Context kept around each core's bounding box, in metres (default 0.5). */
   margin?: number;
+  /** Round every capacity up to a multiple of this (default 256), so similar scenes share shapes. */
+  capacityMultiple?: number;
   /** Called after each chunk with (chunks done, chunks in all). */
   onChunk?: (done: number, total: number) => void;
 }
@@ -35,6 +47,92 @@ export function normalizeRows(x: Float32Array, dim: number): Float32Array {
 }
 
 /**
+ * Split point indices by k-d median cuts (the longest box axis each time) until every part holds at most
+ * `maxPoints`. Parts are returned in a depth-first order; together they hold every index once.
+ */
+export function kdChunks(positions: Float32Array, indices: Uint32Array, maxPoints: number): Uint32Array[] {
+  if (!(maxPoints >= 1)) throw new ConfigError("chunkPoints", `must be at least 1, got ${maxPoints}`);
+  if (indices.length <= maxPoints) return [indices];
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (const i of indices) {
+    for (let k = 0; k < 3; k++) {
+      const v = positions[i * 3 + k];
+      if (v < lo[k]) lo[k] = v;
+      if (v > hi[k]) hi[k] = v;
+    }
+  }
+  let axis = 0;
+  for (let k = 1; k < 3; k++) if (hi[k] - lo[k] > hi[axis] - lo[axis]) axis = k;
+  const sorted = Uint32Array.from(indices).sort((a, b) => positions[a * 3 + axis] - positions[b * 3 + axis] || a - b);
+  const half = sorted.length >> 1;
+  return [...kdChunks(positions, sorted.subarray(0, half), maxPoints), ...kdChunks(positions, sorted.subarray(half), maxPoints)];
+}
+
+/** One planned chunk: its rows (core first), the core count and the host plan. */
+interface PlannedChunk {
+  rows: Uint32Array;
+  core: number;
+  plan: EncoderPlan;
+}
+
+/** Core plus every non-core Gaussian within `margin` of the core's box, sorted core-first. */
+function chunkRows(positions: Float32Array, n: number, core: Uint32Array, margin: number): Uint32Array {
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (const i of core) {
+    for (let k = 0; k < 3; k++) {
+      const v = positions[i * 3 + k];
+      if (v < lo[k]) lo[k] = v;
+      if (v > hi[k]) hi[k] = v;
+    }
+  }
+  const inCore = new Uint8Array(n);
+  for (const i of core) inCore[i] = 1;
+  const rows = Array.from(core).sort((a, b) => a - b);
+  for (let i = 0; i < n; i++) {
+    if (inCore[i] === 1) continue;
+    const x = positions[i * 3];
+    const y = positions[i * 3 + 1];
+    const z = positions[i * 3 + 2];
+    if (x >= lo[0] - margin && x <= hi[0] + margin && y >= lo[1] - margin && y <= hi[1] + margin && z >= lo[2] - margin && z <= hi[2] + margin) {
+      rows.push(i);
+    }
+  }
+  return Uint32Array.from(rows);
+}
+
+/**
+ * Plan the chunks of a scene and the capacities that fit all of them (exported for benchmarks and tests).
+ */
+export function planChunks(
+  config: GaussianEncoder["config"],
+  cloud: EncoderInputSource,
+  options: EncodeCloudOptions = {},
+): { chunks: PlannedChunk[]; capacities: PlanCapacities } {
+  const n = cloud.count;
+  const pos = cloud.positions;
+  const margin = options.margin ?? 0.5;
+  if (!(margin >= 0)) throw new ConfigError("margin", `must be ≥ 0, got ${margin}`);
+  const origin: [number, number, number] = [Infinity, Infinity, Infinity];
+  for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) origin[k] = Math.min(origin[k], pos[i * 3 + k]);
+  const all = new Uint32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  const cores = kdChunks(pos, all, options.chunkPoints ?? Infinity);
+  const chunks = cores.map((core): PlannedChunk => {
+    const rows = cores.length === 1 ? all : chunkRows(pos, n, core, margin);
+    const chunkPos = new Float32Array(rows.length * 3);
+    rows.forEach((g, r) => chunkPos.set(pos.subarray(g * 3, g * 3 + 3), r * 3));
+    return { rows, core: core.length, plan: planEncoder(chunkPos, config, { origin }) };
+  });
+  const capacities = maxCapacities(
+    chunks.map((c) => planCapacities(c.plan)),
+    options.capacityMultiple ?? 256,
+  );
+  return { chunks, capacities };
+}
+
+/**
  * `[N·32]` L2-normalized features of every Gaussian, in eval mode. Borrows `params` and `state`.
  */
 export function encodeCloud(
@@ -48,65 +146,25 @@ export function encodeCloud(
   const D = encoder.outChannels;
   const out = new Float32Array(n * D);
   if (n === 0) return out;
-  const pos = cloud.positions;
-  const min: [number, number, number] = [Infinity, Infinity, Infinity];
-  const max = [-Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < 3; k++) {
-      min[k] = Math.min(min[k], pos[i * 3 + k]);
-      max[k] = Math.max(max[k], pos[i * 3 + k]);
-    }
-  }
-  const size = options.chunkSize ?? Infinity;
-  const margin = options.margin ?? 1;
-  if (!(size > 0) || !(margin >= 0)) throw new ConfigError("chunkSize", `need chunkSize > 0 and margin ≥ 0, got ${size}, ${margin}`);
-  const cells = [0, 1, 2].map((k) => (Number.isFinite(size) ? Math.max(1, Math.ceil((max[k] - min[k]) / size)) : 1));
-  const cellOf = (i: number, k: number): number =>
-    Number.isFinite(size) ? Math.min(cells[k] - 1, Math.floor((pos[i * 3 + k] - min[k]) / size)) : 0;
-  const total = cells[0] * cells[1] * cells[2];
+  const { chunks, capacities } = planChunks(encoder.config, cloud, options);
+  const N = capacities.points[0];
   let done = 0;
-  for (let cx = 0; cx < cells[0]; cx++)
-    for (let cy = 0; cy < cells[1]; cy++)
-      for (let cz = 0; cz < cells[2]; cz++) {
-        const c = [cx, cy, cz];
-        // Core: the Gaussians of this cell. Context: every Gaussian within `margin` of the cell's box.
-        const members: number[] = [];
-        const core: boolean[] = [];
-        for (let i = 0; i < n; i++) {
-          let inCore = true;
-          let inBox = true;
-          for (let k = 0; k < 3; k++) {
-            if (cellOf(i, k) !== c[k]) inCore = false;
-            if (Number.isFinite(size)) {
-              const lo = min[k] + c[k] * size - margin;
-              const hi = min[k] + (c[k] + 1) * size + margin;
-              const p = pos[i * 3 + k];
-              if (p < lo || p > hi) inBox = false;
-            }
-          }
-          if (inCore || inBox) {
-            members.push(i);
-            core.push(inCore);
-          }
-        }
-        if (core.some((b) => b)) {
-          const idx = Uint32Array.from(members);
-          const chunkPos = new Float32Array(idx.length * 3);
-          idx.forEach((g, r) => chunkPos.set(pos.subarray(g * 3, g * 3 + 3), r * 3));
-          const plan = toDevicePlan(planEncoder(chunkPos, encoder.config, { origin: min }), encoder.config);
-          const x = np.array(encodeInput(cloud, idx)).reshape([idx.length, INPUT_CHANNELS]);
-          const res = encoder.apply(refParams(params), x, plan, { train: false, state: refParams(state) });
-          const y = res.y.dataSync() as Float32Array;
-          for (const s of Object.values(res.state)) {
-            s.runningMean.dispose();
-            s.runningVar.dispose();
-          }
-          disposeDevicePlan(plan);
-          idx.forEach((g, r) => {
-            if (core[r]) out.set(y.subarray(r * D, r * D + D), g * D);
-          });
-        }
-        options.onChunk?.(++done, total);
-      }
+  for (const chunk of chunks) {
+    const plan = toDevicePlan(chunk.plan, encoder.config, np.float32, capacities);
+    const rows = new Float32Array(N * INPUT_CHANNELS);
+    rows.set(encodeInput(cloud, chunk.rows));
+    const x = np.array(rows).reshape([N, INPUT_CHANNELS]);
+    const res = encoder.apply(refParams(params), x, plan, { train: false, state: refParams(state) });
+    const y = res.y.dataSync() as Float32Array;
+    for (const s of Object.values(res.state)) {
+      s.runningMean.dispose();
+      s.runningVar.dispose();
+    }
+    disposeDevicePlan(plan);
+    // Core rows come first in a chunk (or the chunk is the whole scene, in scene order).
+    const core = chunks.length === 1 ? n : chunk.core;
+    for (let r = 0; r < core; r++) out.set(y.subarray(r * D, r * D + D), chunk.rows[r] * D);
+    options.onChunk?.(++done, chunks.length);
+  }
   return normalizeRows(out, D);
 }

@@ -3,51 +3,50 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Rng } from "../../src/core/rng.ts";
-import { lookAtCamera } from "../../src/core/camera.ts";
-import { allocateCloud } from "../../src/splat/cloud.ts";
 import { flattenParams } from "../../src/nn/params.ts";
 import { TINY_ENCODER } from "../../src/models/gaussian-encoder/config.ts";
 import { loadEncoderCheckpoint } from "../../src/models/gaussian-encoder/checkpoint.ts";
-import { runPretrain, type PretrainScene } from "../../src/train/pretrain/run.ts";
+import { lastPathOf, runPretrain } from "../../src/train/pretrain/run.ts";
+import { ringScene } from "./pretrain-scenes.ts";
+import { loadCheckpoint } from "../../src/nn/checkpoint.ts";
+import { JsonlLogger } from "../../src/nn/train.ts";
+import { ConfigError } from "../../src/core/errors.ts";
 import { toHost } from "../nn/helpers.ts";
-
-/** A ring of Gaussians seen by 12 cameras at its centre: neighbouring views overlap by about half. */
-function ringScene(seed: number): PretrainScene {
-  const rng = new Rng(seed);
-  const n = 500;
-  const cloud = allocateCloud(n, 0);
-  for (let i = 0; i < n; i++) {
-    const t = rng.uniform(0, 2 * Math.PI);
-    cloud.positions.set([3 * Math.cos(t), rng.uniform(-0.5, 0.5), 3 * Math.sin(t)], i * 3);
-    cloud.logScales.set([-3, -3, -3], i * 3);
-    cloud.opacityLogits[i] = rng.uniform(-2, 2);
-    cloud.shDc.set([Math.cos(t), Math.sin(t), rng.uniform(-1, 1)], i * 3);
-  }
-  const cameras = Array.from({ length: 12 }, (_, v) => {
-    const t = (2 * Math.PI * v) / 12;
-    return lookAtCamera([0, 0, 0], [Math.cos(t), 0, Math.sin(t)], [0, -1, 0], { width: 64, height: 64, fx: 32 });
-  });
-  return { name: `ring${seed}`, cloud, cameras, trainViews: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], valViews: [0, 1] };
-}
 
 test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical to an uninterrupted run", () => {
   const dir = mkdtempSync(join(tmpdir(), "rtgs2-pre-"));
   try {
     const scenes = [ringScene(1)];
     const common = { config: TINY_ENCODER, seed: 3, maxPairs: 32, checkpointEvery: 2, valPairs: 1 };
-    const a = runPretrain(scenes, { ...common, steps: 4, out: join(dir, "a.safetensors") });
+    const outA = join(dir, "a.safetensors");
+    const a = runPretrain(scenes, { ...common, steps: 4, out: outA, log: join(dir, "a.jsonl") });
     assert.equal(a.steps, 4);
+    assert.equal(a.stepsThisRun, 4);
+    assert.equal(a.stoppedEarly, false);
     assert.ok(Number.isFinite(a.loss));
     assert.deepEqual(a.val.map((v) => v.step), [2, 4]);
     assert.ok(a.bestStep === 2 || a.bestStep === 4);
-    assert.ok(existsSync(join(dir, "a.best.safetensors")));
+    assert.equal(a.bestLoss, Math.min(a.val[0].loss, a.val[1].loss));
+    assert.equal(a.lastPath, lastPathOf(outA));
+    assert.equal(lastPathOf(outA), join(dir, "a.last.safetensors"));
+    assert.ok(existsSync(outA) && existsSync(a.lastPath));
+    // The best file holds the best step's weights without optimizer moments; the last file the full state.
+    assert.equal(loadEncoderCheckpoint(outA).step, a.bestStep);
+    assert.equal(loadCheckpoint(outA, {}, { strict: false }).metadata.optimStep, undefined);
+    assert.equal(loadCheckpoint(a.lastPath, {}, { strict: false }).metadata.optimStep, "4");
+    const log = new JsonlLogger(join(dir, "a.jsonl"), { resumeStep: Infinity }).read();
+    assert.deepEqual(log.filter((r) => "loss" in r).map((r) => r.step), [1, 2, 3, 4]);
+    assert.deepEqual(log.filter((r) => "valLoss" in r).map((r) => r.valLoss), a.val.map((v) => v.loss));
+
+    // 2 steps, stop, resume to 4: identical weights and held-out loss at step 4.
     const outB = join(dir, "b.safetensors");
-    runPretrain(scenes, { ...common, steps: 2, out: outB });
-    const b = runPretrain(scenes, { ...common, steps: 4, out: outB, resume: true });
+    runPretrain(scenes, { ...common, steps: 2, out: outB, log: join(dir, "b.jsonl") });
+    const b = runPretrain(scenes, { ...common, steps: 4, out: outB, resume: true, log: join(dir, "b.jsonl") });
+    assert.equal(b.resumedFrom, lastPathOf(outB));
     assert.equal(b.steps, 4);
-    const la = loadEncoderCheckpoint(join(dir, "a.safetensors"));
-    const lb = loadEncoderCheckpoint(outB);
+    assert.equal(b.stepsThisRun, 2);
+    const la = loadEncoderCheckpoint(a.lastPath);
+    const lb = loadEncoderCheckpoint(b.lastPath);
     assert.equal(la.step, 4);
     assert.equal(lb.id, la.id);
     const pb = new Map(flattenParams(lb.params));
@@ -55,7 +54,28 @@ test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical
       assert.deepEqual(toHost(arr.ref), toHost((pb.get(path) as typeof arr).ref), path);
     }
     assert.deepEqual(b.val.map((v) => v.loss), [a.val[1].loss]);
+    const logB = new JsonlLogger(join(dir, "b.jsonl"), { resumeStep: Infinity }).read();
+    assert.deepEqual(logB.filter((r) => "loss" in r).map((r) => r.loss), log.filter((r) => "loss" in r).map((r) => r.loss));
+
+    // A stop request after step 1 (as a time budget would) checkpoints and evaluates there.
+    const outC = join(dir, "c.safetensors");
+    const c1 = runPretrain(scenes, { ...common, steps: 4, out: outC, shouldStop: (s) => s === 1 });
+    assert.equal(c1.steps, 1);
+    assert.equal(c1.stoppedEarly, true);
+    assert.deepEqual(c1.val.map((v) => v.step), [1]);
+    assert.equal(loadEncoderCheckpoint(c1.lastPath).step, 1);
+    assert.equal(loadEncoderCheckpoint(outC).step, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("runPretrain: bad settings are ConfigErrors naming the field", () => {
+  const common = { config: TINY_ENCODER, out: join(tmpdir(), "never.safetensors") };
+  assert.throws(() => runPretrain([], { ...common, steps: 1 }), (e: unknown) => e instanceof ConfigError && e.field === "data");
+  assert.throws(() => runPretrain([ringScene(1)], { ...common, steps: -1 }), (e: unknown) => e instanceof ConfigError && e.field === "steps");
+  assert.throws(
+    () => runPretrain([ringScene(1)], { ...common, steps: 1, checkpointEvery: 0 }),
+    (e: unknown) => e instanceof ConfigError && e.field === "checkpointEvery",
+  );
 });

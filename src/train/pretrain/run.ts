@@ -2,17 +2,19 @@
  * The stage-1 training loop (METHOD.md §3, §10 decisions 14–16): draw a scene and one of its view pairs,
  * subsample at 0.05 m, augment both views, take an InfoNCE step with AdamW (lr 1e-3, weight decay 1e-5, clip
  * 1.0), checkpoint every N steps and at the end, resume from a checkpoint bit for bit, and keep the checkpoint
- * with the lowest held-out pair loss (pairs among the `splits.val` frames).
+ * with the lowest held-out pair loss (pairs among the `splits.val` frames), stop cleanly at a time budget.
  *
  * Scenes are passed in memory (`PretrainScene`), so the loop is independent of the dataset reader; the CLI
  * adapts the project's datasets to it.
  */
 import { existsSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import { random } from "../../nn/jax.ts";
-import { Rng, type RngState } from "../../core/rng.ts";
+import { Rng } from "../../core/rng.ts";
 import { ConfigError, InvalidFileError } from "../../core/errors.ts";
 import type { Camera } from "../../core/camera.ts";
 import { AdamW, type AdamWState } from "../../nn/optim.ts";
+import { JsonlLogger } from "../../nn/train.ts";
 import { loadCheckpoint } from "../../nn/checkpoint.ts";
 import { disposeParams, refParams, type ParamTree } from "../../nn/params.ts";
 import type { GaussianEncoderConfig } from "../../models/gaussian-encoder/config.ts";
@@ -40,11 +42,11 @@ export interface PretrainScene {
 /** Loop settings; defaults are the paper's where it has one. */
 export interface PretrainOptions {
   config: GaussianEncoderConfig;
-  steps: number;
-  /** Checkpoint path (the latest state; `best` goes to `<out>.best.safetensors` style path `bestPath`). */
+  /** Total steps (a resumed run counts from its checkpoint's step). Default: 100 epochs of the train pairs. */
+  steps?: number;
+  /** The best checkpoint (by held-out loss); the training state goes to `lastPath` (default `lastPathOf(out)`). */
   out: string;
-  /** Where the best held-out checkpoint goes (default: `out` with `.best` before the extension). */
-  bestPath?: string;
+  lastPath?: string;
   seed?: number;
   lr?: number;
   weightDecay?: number;
@@ -54,40 +56,75 @@ export interface PretrainOptions {
   subsampleVoxel?: number;
   /** Checkpoint and held-out evaluation every this many steps (default 100). */
   checkpointEvery?: number;
-  /** Held-out pairs evaluated per evaluation (default 4). */
+  /** Held-out pairs evaluated per evaluation, spread round-robin over the scenes (default 8). */
   valPairs?: number;
-  /** Continue from `out` when it exists. */
+  /** Continue from `lastPath` when it exists (else start afresh; `PretrainResult.resumedFrom` says which). */
   resume?: boolean;
+  /** Stop (with a checkpoint and a held-out evaluation) once this many milliseconds have passed in this call. */
+  timeBudgetMs?: number;
+  /** Checked after every step; `true` stops like an exhausted time budget (tests, signals). */
+  shouldStop?: (step: number) => boolean;
+  /** JSONL log: `{step, loss, seconds}` per step and `{step, valLoss}` per evaluation; a resume keeps earlier lines. */
+  log?: string;
   /** Progress callback after each step. */
   onStep?: (step: number, loss: number) => void;
+  /** Called once before the first step with the resolved step count and the step it starts from. */
+  onStart?: (info: { steps: number; startStep: number; trainPairs: number; valPairs: number }) => void;
 }
 
 /** What a run returns. */
 export interface PretrainResult {
+  /** The step reached (including the steps of a resumed checkpoint). */
   steps: number;
-  /** Mean training loss over the last up-to-10 steps. */
+  /** Steps the run was asked for. */
+  targetSteps: number;
+  /** Mean training loss over the last up-to-10 steps of this call (NaN when it took none). */
   loss: number;
-  /** Held-out losses by step. */
+  /** Held-out losses by step (this call's evaluations). */
   val: { step: number; loss: number }[];
+  /** Step and loss of the best checkpoint so far (over the resumed run too); null without held-out pairs. */
   bestStep: number | null;
+  bestLoss: number | null;
+  /** Whether the time budget or `shouldStop` ended the run before `targetSteps`. */
+  stoppedEarly: boolean;
+  /** The checkpoint this call resumed from, if any. */
+  resumedFrom: string | null;
+  /** Steps taken in this call and their mean wall time (s). */
+  stepsThisRun: number;
+  secondsPerStep: number;
+  out: string;
+  lastPath: string;
 }
 
-function bestPathOf(out: string): string {
-  return out.endsWith(".safetensors") ? `${out.slice(0, -".safetensors".length)}.best.safetensors` : `${out}.best`;
+/** Where the training state of `out` goes: `x.safetensors` → `x.last.safetensors` (else `out + ".last"`). */
+export function lastPathOf(out: string): string {
+  return out.endsWith(".safetensors") ? `${out.slice(0, -".safetensors".length)}.last.safetensors` : `${out}.last`;
 }
+
+/** Default step count: the paper's 100 epochs of one pair per step over every training pair. */
+export const PRETRAIN_EPOCHS = 100;
 
 /**
  * Run (or resume) pre-training. The held-out pairs are a fixed, seeded selection with fixed augmentation, so
  * their loss is comparable across evaluations.
+ *
+ * Files: `out` is the best checkpoint by held-out loss (weights, BatchNorm statistics, step; what `rtgs2 encode`
+ * and `rtgs2 export` read), `lastPath` the full training state (plus AdamW moments and the RNG) that `resume`
+ * continues from. Without held-out pairs `out` gets the last state's weights at every checkpoint.
  */
 export function runPretrain(scenes: readonly PretrainScene[], options: PretrainOptions): PretrainResult {
   if (scenes.length === 0) throw new ConfigError("data", "no training scenes");
-  if (!Number.isInteger(options.steps) || options.steps < 0) throw new ConfigError("steps", `must be a non-negative integer, got ${options.steps}`);
+  if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 0)) {
+    throw new ConfigError("steps", `must be a non-negative integer, got ${options.steps}`);
+  }
   const seed = options.seed ?? 0;
   const every = options.checkpointEvery ?? 100;
+  if (!Number.isInteger(every) || every < 1) throw new ConfigError("checkpointEvery", `must be a positive integer, got ${every}`);
   const tau = options.tau ?? INFONCE_TEMPERATURE;
   const maxPairs = options.maxPairs ?? INFONCE_MAX_PAIRS;
   const voxel = options.subsampleVoxel ?? 0.05;
+  const lastPath = options.lastPath ?? lastPathOf(options.out);
+  if (lastPath === options.out) throw new ConfigError("out", `the last-state path must differ from the best checkpoint ${options.out}`);
   const encoder = new GaussianEncoder(options.config);
   const opt = new AdamW({ weightDecay: options.weightDecay ?? 1e-5, maxGradNorm: options.clip ?? 1 });
   const lr = options.lr ?? 1e-3;
@@ -98,9 +135,20 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const valPairs = scenes.map((s) => scenePairs(s.cloud.positions, s.cameras, pairRng, { views: s.valViews }));
   const usable = scenes.map((_, i) => i).filter((i) => trainPairs[i].length > 0);
   if (usable.length === 0) throw new ConfigError("data", "no scene has a view pair with frustum IoU in (0.3, 0.8)");
+  const totalTrainPairs = trainPairs.reduce((a, l) => a + l.length, 0);
+  const targetSteps = options.steps ?? PRETRAIN_EPOCHS * totalTrainPairs;
+  // Held-out pairs round-robin over the scenes (pair 0 of every scene, then pair 1, …) so a few cover many rooms.
   const heldOut: { scene: number; pair: TrainingPair }[] = [];
-  valPairs.forEach((list, si) => list.forEach((pair) => heldOut.push({ scene: si, pair })));
-  const valCount = Math.min(options.valPairs ?? 4, heldOut.length);
+  for (let k = 0, added = true; added; k++) {
+    added = false;
+    valPairs.forEach((list, si) => {
+      if (k < list.length) {
+        heldOut.push({ scene: si, pair: list[k] });
+        added = true;
+      }
+    });
+  }
+  const valCount = Math.min(options.valPairs ?? 8, heldOut.length);
 
   let params: GaussianEncoderParams;
   let state: EncoderBnStates;
@@ -109,27 +157,31 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   let step = 0;
   let bestLoss = Infinity;
   let bestStep: number | null = null;
-  if (options.resume === true && existsSync(options.out)) {
-    const ck = loadCheckpoint<GaussianEncoderParams, ParamTree>(options.out, encoder.init(new Rng(0)), {
+  let resumedFrom: string | null = null;
+  if (options.resume === true && existsSync(lastPath)) {
+    const ck = loadCheckpoint<GaussianEncoderParams, ParamTree>(lastPath, encoder.init(new Rng(0)), {
       buffers: encoder.initState() as ParamTree,
       optimizer: true,
     });
     if (JSON.stringify(ck.config) !== JSON.stringify(options.config)) {
-      throw new InvalidFileError(options.out, "was trained with a different encoder config");
+      throw new InvalidFileError(lastPath, "was trained with a different encoder config");
     }
+    if (ck.rng === undefined) throw new InvalidFileError(lastPath, "has no RNG state (not a training checkpoint)");
     params = ck.params;
     state = ck.buffers as EncoderBnStates;
     optState = ck.optimizer as AdamWState<GaussianEncoderParams>;
-    rng = Rng.fromState(ck.rng as RngState);
+    rng = Rng.fromState(ck.rng);
     step = ck.step ?? 0;
     bestLoss = Number(ck.metadata.bestLoss ?? "Infinity");
     bestStep = ck.metadata.bestStep === undefined ? null : Number(ck.metadata.bestStep);
+    resumedFrom = lastPath;
   } else {
     params = encoder.init(new Rng(seed).fork("init"));
     state = encoder.initState();
     optState = opt.init(params);
     rng = new Rng(seed).fork("steps");
   }
+  const logger = options.log === undefined ? null : new JsonlLogger(options.log, resumedFrom === null ? {} : { resumeStep: step });
 
   const heldOutLoss = (): number => {
     let sum = 0;
@@ -148,17 +200,38 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     return sum / Math.max(1, valCount);
   };
 
-  const save = (path: string): void =>
-    saveEncoderCheckpoint(path, options.config, params, state, {
-      optimizer: optState,
-      step,
-      rng: rng.getState(),
-      metadata: { bestLoss: String(bestLoss), ...(bestStep === null ? {} : { bestStep: String(bestStep) }) },
-    });
-
-  const recent: number[] = [];
   const val: { step: number; loss: number }[] = [];
-  while (step < options.steps) {
+  const metadata = (): Record<string, string> => ({
+    bestLoss: String(bestLoss),
+    seed: String(seed),
+    ...(bestStep === null ? {} : { bestStep: String(bestStep) }),
+  });
+  const saveLast = (): void =>
+    saveEncoderCheckpoint(lastPath, options.config, params, state, { optimizer: optState, step, rng: rng.getState(), metadata: metadata() });
+  const saveBest = (): void => saveEncoderCheckpoint(options.out, options.config, params, state, { step, metadata: metadata() });
+  const checkpoint = (): void => {
+    if (valCount > 0) {
+      const v = heldOutLoss();
+      val.push({ step, loss: v });
+      logger?.log({ step, valLoss: v });
+      if (v < bestLoss) {
+        bestLoss = v;
+        bestStep = step;
+        saveBest();
+      }
+    } else {
+      saveBest();
+    }
+    saveLast();
+  };
+
+  options.onStart?.({ steps: targetSteps, startStep: step, trainPairs: totalTrainPairs, valPairs: valCount });
+  const recent: number[] = [];
+  const t0 = performance.now();
+  let taken = 0;
+  let stoppedEarly = false;
+  while (step < targetSteps) {
+    const ts = performance.now();
     const si = usable[rng.int(usable.length)];
     const s = scenes[si];
     const pair = trainPairs[si][rng.int(trainPairs[si].length)];
@@ -172,27 +245,41 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     params = next.params;
     optState = next.state;
     step++;
+    taken++;
     recent.push(g.loss);
     if (recent.length > 10) recent.shift();
+    logger?.log({ step, loss: g.loss, seconds: (performance.now() - ts) / 1000 });
     options.onStep?.(step, g.loss);
-    if (step % every === 0 || step === options.steps) {
-      if (valCount > 0) {
-        const v = heldOutLoss();
-        val.push({ step, loss: v });
-        if (v < bestLoss) {
-          bestLoss = v;
-          bestStep = step;
-          save(options.bestPath ?? bestPathOf(options.out));
-        }
-      }
-      save(options.out);
+    const stop =
+      step < targetSteps &&
+      ((options.timeBudgetMs !== undefined && performance.now() - t0 >= options.timeBudgetMs) || options.shouldStop?.(step) === true);
+    if (step % every === 0 || step === targetSteps || stop) checkpoint();
+    if (stop) {
+      stoppedEarly = true;
+      break;
     }
   }
+  // A run with nothing left to do (resumed at its target, or zero steps) still leaves both files behind.
+  if (taken === 0 && (!existsSync(lastPath) || !existsSync(options.out))) checkpoint();
+  const seconds = (performance.now() - t0) / 1000;
   opt.dispose();
   const loss = recent.length > 0 ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN;
   disposeParams(params);
   disposeParams(state as ParamTree);
   disposeParams(optState.m);
   disposeParams(optState.v);
-  return { steps: step, loss, val, bestStep };
+  return {
+    steps: step,
+    targetSteps,
+    loss,
+    val,
+    bestStep,
+    bestLoss: bestStep === null ? null : bestLoss,
+    stoppedEarly,
+    resumedFrom,
+    stepsThisRun: taken,
+    secondsPerStep: taken > 0 ? seconds / taken : NaN,
+    out: options.out,
+    lastPath,
+  };
 }

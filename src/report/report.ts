@@ -225,6 +225,8 @@ function provenanceHtml(data: ReportData, date: string): string {
  */
 export async function writeReport(dir: string, data: ReportData): Promise<ReportResult> {
   validateReportData(data);
+  // Read the training log before writing anything, so a bad log leaves no half-written report behind.
+  const records = data.training ? loadTrainingRecords(data.training.log) : [];
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
   const written: string[] = [];
@@ -251,7 +253,6 @@ export async function writeReport(dir: string, data: ReportData): Promise<Report
 
   if (data.training) {
     const t = data.training;
-    const records = loadTrainingRecords(t.log);
     const x = t.x ?? "step";
     const loss = seriesFields(records, /loss/i, t.lossFields);
     const metric = seriesFields(records, /miou/i, t.metricFields);

@@ -27,11 +27,11 @@ interface PageFacts {
 
 async function facts(page: Page): Promise<PageFacts> {
   return page.evaluate(() => {
-    const images = [...document.images].map((img) => ({
+    const images = Array.from(document.images).map((img) => ({
       src: img.getAttribute("src") ?? "",
       ok: img.complete && img.naturalWidth > 0 && img.naturalHeight > 0,
     }));
-    const plots = [...document.querySelectorAll("figure.plot")].map((fig) => {
+    const plots = Array.from(document.querySelectorAll("figure.plot")).map((fig) => {
       const svg = fig.querySelector("svg");
       const box = svg?.getBoundingClientRect();
       return {
@@ -46,7 +46,7 @@ async function facts(page: Page): Promise<PageFacts> {
       plots,
       scripts: document.querySelectorAll("script").length,
       text: document.body.innerText,
-      sections: [...document.querySelectorAll("section[id]")].map((s) => s.id),
+      sections: Array.from(document.querySelectorAll("section[id]")).map((s) => s.id),
     };
   });
 }

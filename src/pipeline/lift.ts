@@ -36,6 +36,24 @@ export interface EvidenceSource {
   evidence(view: number, camera: Camera): PixelEvidence | Promise<PixelEvidence>;
 }
 
+/**
+ * The hook for the network: anything that gives per-pixel class probabilities [H·W·K] for a camera (stage 3's
+ * Segmenter) becomes an evidence source. Probabilities (not logits) are expected, so every pixel's evidence sums
+ * to 1 and `label_confidence` is the winning class's share of the probability mass.
+ */
+export interface ViewSegmenter {
+  readonly classes: number;
+  probabilities(view: number, camera: Camera): Float32Array | Promise<Float32Array>;
+}
+
+export function segmenterSource(segmenter: ViewSegmenter): EvidenceSource {
+  const classes = segmenter.classes;
+  return {
+    classes,
+    evidence: async (v, camera) => ({ kind: "dense", values: await segmenter.probabilities(v, camera), classes }),
+  };
+}
+
 export interface LiftOptions {
   /** Render worker threads (default: all cores); never changes the result. */
   threads?: number;

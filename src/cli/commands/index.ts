@@ -9,6 +9,7 @@ import { registerBenchNn } from "./bench-nn.ts";
 import { registerSynth } from "./synth.ts";
 import { registerModelInfo } from "./model-info.ts";
 import { registerBenchModel } from "./bench-model.ts";
+import { registerLift } from "./lift.ts";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerRender(program);
   registerSynth(program);
   registerModelInfo(program);
+  registerLift(program);
   const bench = registerBench(program);
   registerBenchNn(bench);
   registerBenchModel(bench);

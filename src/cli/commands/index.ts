@@ -9,6 +9,8 @@ import { registerBenchNn } from "./bench-nn.ts";
 import { registerSynth } from "./synth.ts";
 import { registerModelInfo } from "./model-info.ts";
 import { registerBenchModel } from "./bench-model.ts";
+import { registerPretrain } from "./pretrain.ts";
+import { registerExport } from "./export.ts";
 import { registerLift } from "./lift.ts";
 
 export function registerCommands(program: Command): void {
@@ -18,6 +20,8 @@ export function registerCommands(program: Command): void {
   registerRender(program);
   registerSynth(program);
   registerModelInfo(program);
+  registerPretrain(program);
+  registerExport(program);
   registerLift(program);
   const bench = registerBench(program);
   registerBenchNn(bench);

@@ -1,0 +1,129 @@
+/**
+ * `rtgs2 pretrain --data DIR --out CKPT`: stage 1, contrastive pre-training of the Gaussian encoder
+ * (src/train/pretrain/run.ts; METHOD.md §3, §10 decisions 14–16). Defaults are the paper's: AdamW lr 1e-3,
+ * weight decay 1e-5, clip 1, 0.05 m subsampling, ≤ 4096 correspondences, τ 0.07, 100 epochs of one pair per step.
+ *
+ * Files: `CKPT` is the best checkpoint by held-out pair loss, `CKPT` with `.last` before `.safetensors` the
+ * resumable training state, and `CKPT` with `.jsonl` instead of `.safetensors` the JSONL log unless `--log` says.
+ * jax-js is imported only when the command runs, so other commands start fast.
+ */
+import type { Command } from "commander";
+import { ConfigError } from "../../core/errors.ts";
+import { createProgress } from "../../core/progress.ts";
+import { parseIntFlag, printJson, say } from "../options.ts";
+
+interface PretrainFlags {
+  data: string;
+  out: string;
+  resume?: boolean;
+  config: string;
+  steps?: string;
+  minutes?: string;
+  lr: string;
+  weightDecay: string;
+  clip: string;
+  voxel: string;
+  maxPairs: string;
+  tau: string;
+  checkpointEvery: string;
+  valPairs: string;
+  seed: string;
+  log?: string;
+  json?: boolean;
+}
+
+/** A finite number flag within (min, max] (or [min, max] with `inclusiveMin`). */
+export function parseNumberFlag(text: string, flag: string, min: number, max = Infinity, inclusiveMin = false): number {
+  const v = Number(text);
+  const ok = text.trim() !== "" && Number.isFinite(v) && (inclusiveMin ? v >= min : v > min) && v <= max;
+  if (!ok) throw new ConfigError(flag, `expected a number in ${inclusiveMin ? "[" : "("}${min}, ${max}], got "${text}"`);
+  return v;
+}
+
+/** The default JSONL log next to a checkpoint: `x.safetensors` → `x.jsonl`. */
+export function logPathOf(out: string): string {
+  return `${out.endsWith(".safetensors") ? out.slice(0, -".safetensors".length) : out}.jsonl`;
+}
+
+export function registerPretrain(program: Command): void {
+  program
+    .command("pretrain")
+    .description("stage 1: contrastive (InfoNCE) pre-training of the Gaussian encoder on a dataset's train scenes")
+    .requiredOption("--data <dir>", "project-layout dataset folder (dataset.json; `rtgs2 synth` writes one)")
+    .requiredOption("--out <ckpt>", "best checkpoint (by held-out pair loss); the resumable state goes to <ckpt>.last.safetensors")
+    .option("--resume", "continue bit-identically from <ckpt>.last.safetensors (starts afresh when it does not exist)")
+    .option("--config <name>", "encoder config: lite, paper or tiny", "lite")
+    .option("--steps <n>", "total steps, one view pair each (default: 100 epochs of the train pairs)")
+    .option("--minutes <m>", "stop cleanly, with a checkpoint, after this many minutes")
+    .option("--lr <x>", "AdamW learning rate", "1e-3")
+    .option("--weight-decay <x>", "AdamW weight decay", "1e-5")
+    .option("--clip <x>", "gradient-norm clip", "1")
+    .option("--voxel <m>", "subsampling voxel in metres", "0.05")
+    .option("--max-pairs <n>", "most correspondences per pair in the InfoNCE loss", "4096")
+    .option("--tau <x>", "InfoNCE temperature", "0.07")
+    .option("--checkpoint-every <n>", "checkpoint and held-out evaluation every N steps", "100")
+    .option("--val-pairs <k>", "held-out view pairs per evaluation (from the splits.val frames)", "8")
+    .option("--seed <s>", "seed of pairs, subsampling, augmentation and initialization", "0")
+    .option("--log <file>", "JSONL log of per-step losses and held-out losses (default: <ckpt> with .jsonl)")
+    .option("--json", "print one JSON object")
+    .action(async (flags: PretrainFlags) => {
+      const { encoderConfig } = await import("../../models/gaussian-encoder/config.ts");
+      const config = encoderConfig(flags.config);
+      const steps = flags.steps === undefined ? undefined : parseIntFlag(flags.steps, "--steps", 0);
+      const minutes = flags.minutes === undefined ? undefined : parseNumberFlag(flags.minutes, "--minutes", 0);
+      const options = {
+        config,
+        steps,
+        out: flags.out,
+        resume: flags.resume === true,
+        lr: parseNumberFlag(flags.lr, "--lr", 0),
+        weightDecay: parseNumberFlag(flags.weightDecay, "--weight-decay", 0, Infinity, true),
+        clip: parseNumberFlag(flags.clip, "--clip", 0),
+        subsampleVoxel: parseNumberFlag(flags.voxel, "--voxel", 0),
+        maxPairs: parseIntFlag(flags.maxPairs, "--max-pairs", 1),
+        tau: parseNumberFlag(flags.tau, "--tau", 0),
+        checkpointEvery: parseIntFlag(flags.checkpointEvery, "--checkpoint-every", 1),
+        valPairs: parseIntFlag(flags.valPairs, "--val-pairs", 0),
+        seed: parseIntFlag(flags.seed, "--seed", 0),
+        log: flags.log ?? logPathOf(flags.out),
+        timeBudgetMs: minutes === undefined ? undefined : minutes * 60_000,
+      };
+      const { pretrainScenesFromDataset } = await import("../../train/pretrain/data.ts");
+      const { runPretrain } = await import("../../train/pretrain/run.ts");
+      const scenes = pretrainScenesFromDataset(flags.data);
+      let bar = createProgress("pretrain", 1, { quiet: true });
+      const result = runPretrain(scenes, {
+        ...options,
+        onStart: ({ steps: total, startStep }) => {
+          bar = createProgress("pretrain", total);
+          bar.update(startStep);
+        },
+        onStep: (step) => bar.update(step),
+      });
+      bar.done();
+      const valLoss = result.val.length > 0 ? result.val[result.val.length - 1].loss : null;
+      if (flags.json) {
+        return printJson({
+          steps: result.steps,
+          loss: result.loss,
+          valLoss,
+          bestStep: result.bestStep,
+          bestLoss: result.bestLoss,
+          targetSteps: result.targetSteps,
+          stoppedEarly: result.stoppedEarly,
+          resumed: result.resumedFrom !== null,
+          secondsPerStep: result.secondsPerStep,
+          out: result.out,
+          last: result.lastPath,
+          log: options.log,
+        });
+      }
+      say(
+        false,
+        `${result.stoppedEarly ? "stopped at" : "trained to"} step ${result.steps} of ${result.targetSteps} ` +
+          `(${result.stepsThisRun} this run, ${result.secondsPerStep.toFixed(2)} s/step), loss ${result.loss.toFixed(4)}` +
+          (valLoss === null ? "" : `, held-out ${valLoss.toFixed(4)}, best ${result.bestLoss?.toFixed(4)} at step ${result.bestStep}`) +
+          ` → ${result.out} (state: ${result.lastPath})`,
+      );
+    });
+}

@@ -9,9 +9,10 @@ import { registerBenchNn } from "./bench-nn.ts";
 import { registerSynth } from "./synth.ts";
 import { registerModelInfo } from "./model-info.ts";
 import { registerBenchModel } from "./bench-model.ts";
+import { registerLift } from "./lift.ts";
 import { registerPretrain } from "./pretrain.ts";
 import { registerExport } from "./export.ts";
-import { registerLift } from "./lift.ts";
+import { registerView } from "./view.ts";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
@@ -20,9 +21,10 @@ export function registerCommands(program: Command): void {
   registerRender(program);
   registerSynth(program);
   registerModelInfo(program);
+  registerLift(program);
   registerPretrain(program);
   registerExport(program);
-  registerLift(program);
+  registerView(program);
   const bench = registerBench(program);
   registerBenchNn(bench);
   registerBenchModel(bench);

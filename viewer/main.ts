@@ -1,0 +1,352 @@
+/**
+ * rtgs2 browser viewer. URL parameters: `backend=webgpu|webgl2` (default: WebGPU, WebGL2 where it is missing),
+ * `cam=N` (dataset camera preset, default 0), `mode=rgb|depth|pca|labels`, `size=WxH` (canvas pixels; default the
+ * preset camera's size), `bg=r,g,b` (0–1, default black), `continuous=1` (render every animation frame), `ui=0`
+ * (hide the panels: screenshots and benchmarks).
+ *
+ * Test hook: `window.rtgs2Viewer` ({@link ViewerApi}).
+ */
+import { decodeViewerScene } from "../src/viewer-server/format.ts";
+import { dot, norm, orthonormalize, poseFromView, rotate, scale, sub, add, viewFromPose, type CameraJson, type Pose, type V3 } from "./math.ts";
+import { featurePcaColors, hashColor, labelColors, pack } from "./prepare.ts";
+import type { ColorSource, FrameParams, SplatRenderer } from "./renderer.ts";
+import { DepthSorter } from "./sort.ts";
+import { createWebGl2Renderer } from "./webgl2.ts";
+import { createWebGpuRenderer } from "./webgpu.ts";
+
+interface SceneInfo {
+  name: string;
+  count: number;
+  shDegree: number;
+  featureChannels: number;
+  hasLabels: boolean;
+  classes: { id: number; name: string; color: [number, number, number] }[];
+  model: boolean;
+}
+
+type Mode = "rgb" | "depth" | "pca" | "labels";
+
+export interface ViewerApi {
+  ready: Promise<{ backend: string; count: number; modes: Mode[]; loadMs: number }>;
+  backend?: string;
+  /** Render one frame now and wait for the GPU. */
+  renderNow(): Promise<{ sortMs: number; frameMs: number }>;
+  /** Render `frames` frames, turning the camera slightly each time (so each frame sorts anew). */
+  bench(frames: number): Promise<{ fps: number; sortMs: number; frameMs: number; width: number; height: number }>;
+  setCamera(i: number): void;
+  setMode(m: Mode): void;
+  error?: string;
+}
+
+declare global {
+  interface Window {
+    rtgs2Viewer: ViewerApi;
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const canvas = $<HTMLCanvasElement>("canvas");
+const statsEl = $("stats");
+if (params.get("ui") === "0") for (const id of ["panel", "stats"]) $(id).style.display = "none";
+
+let resolveReady!: (v: Awaited<ViewerApi["ready"]>) => void;
+let rejectReady!: (e: unknown) => void;
+const api: ViewerApi = {
+  ready: new Promise((ok, fail) => {
+    resolveReady = ok;
+    rejectReady = fail;
+  }),
+  renderNow: () => Promise.reject(new Error("not ready")),
+  bench: () => Promise.reject(new Error("not ready")),
+  setCamera: () => undefined,
+  setMode: () => undefined,
+};
+window.rtgs2Viewer = api;
+
+async function fetchOk(path: string): Promise<Response> {
+  const r = await fetch(path);
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return r;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const [info, cameras, bin] = await Promise.all([
+    fetchOk("/api/info.json").then((r) => r.json() as Promise<SceneInfo>),
+    fetchOk("/api/cameras.json").then((r) => r.json() as Promise<CameraJson[]>),
+    fetchOk("/api/scene.bin").then((r) => r.arrayBuffer()),
+  ]);
+  const scene = decodeViewerScene(new Uint8Array(bin));
+  const packed = pack(scene);
+  const loadMs = performance.now() - t0;
+
+  const want = params.get("backend");
+  let renderer: SplatRenderer;
+  if (want === "webgl2") renderer = createWebGl2Renderer(canvas);
+  else {
+    try {
+      renderer = await createWebGpuRenderer(canvas);
+    } catch (err) {
+      if (want === "webgpu") throw err;
+      console.warn(`falling back to WebGL2: ${(err as Error).message}`);
+      renderer = createWebGl2Renderer(canvas);
+    }
+  }
+  api.backend = renderer.backend;
+  renderer.upload(packed);
+
+  // Display modes and their per-Gaussian colours.
+  const modes: Mode[] = ["rgb", "depth"];
+  const alt: Partial<Record<Mode, Float32Array>> = {};
+  if (scene.features && scene.featureChannels > 0) modes.push("pca");
+  if (scene.label) modes.push("labels");
+  const altFor = (m: Mode): Float32Array | undefined => {
+    if (alt[m]) return alt[m];
+    if (m === "pca" && scene.features) alt[m] = featurePcaColors(scene.features, scene.featureChannels, scene.count);
+    if (m === "labels" && scene.label) alt[m] = labelColors(scene.label, info.classes.map((c) => c.color));
+    return alt[m];
+  };
+  let mode: Mode = modes.includes(params.get("mode") as Mode) ? (params.get("mode") as Mode) : "rgb";
+  let altShown: Mode | undefined;
+
+  // Camera state.
+  const sizeParam = /^(\d+)x(\d+)$/.exec(params.get("size") ?? "");
+  let preset = Math.min(Math.max(0, Number(params.get("cam") ?? 0) | 0), cameras.length - 1);
+  const base = cameras[preset];
+  const width = sizeParam ? Number(sizeParam[1]) : base.width;
+  const height = sizeParam ? Number(sizeParam[2]) : base.height;
+  canvas.width = width;
+  canvas.height = height;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  let intr = { fx: 0, fy: 0, cx: 0, cy: 0 };
+  let pose: Pose = poseFromView(base.viewMatrix);
+  const bg = (params.get("bg") ?? "0,0,0").split(",").map(Number) as [number, number, number];
+
+  // Scene scale (for the orbit distance and fly speed): the 2–98 % box of a subsample of the positions.
+  const sceneBox = (() => {
+    const step = Math.max(1, Math.floor(scene.count / 20000));
+    const axes: number[][] = [[], [], []];
+    for (let i = 0; i < scene.count; i += step) for (let a = 0; a < 3; a++) axes[a].push(scene.position[i * 3 + a]);
+    const lo: V3 = [0, 0, 0], hi: V3 = [0, 0, 0];
+    axes.forEach((v, a) => {
+      v.sort((x, y) => x - y);
+      lo[a] = v[Math.floor(0.02 * (v.length - 1))];
+      hi[a] = v[Math.floor(0.98 * (v.length - 1))];
+    });
+    return { centre: scale(add(lo, hi), 0.5), radius: Math.hypot(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) / 2 || 1 };
+  })();
+  let worldUp: V3 = scale(pose.down, -1);
+  let target: V3 = [0, 0, 0];
+  const applyPreset = (i: number) => {
+    preset = i;
+    const c = cameras[i];
+    pose = poseFromView(c.viewMatrix);
+    worldUp = scale(pose.down, -1);
+    intr = { fx: (c.fx * width) / c.width, fy: (c.fy * height) / c.height, cx: (c.cx * width) / c.width, cy: (c.cy * height) / c.height };
+    // Orbit about the point of the view axis nearest the scene's centre (at least 0.5 m ahead).
+    const d = Math.max(0.5, dot(sub(sceneBox.centre, pose.center), pose.forward));
+    target = add(pose.center, scale(pose.forward, d));
+    dirty = true;
+  };
+
+  const sorter = new DepthSorter(scene.count);
+  let dirty = true;
+  let lastSortMs = 0, lastFrameMs = 0;
+  const frameTimes: number[] = [];
+  const near = 0.2;
+  const depthRange = (): [number, number] => {
+    const d = Math.max(near, dot(sub(sceneBox.centre, pose.center), pose.forward));
+    return [Math.max(near, d - 2 * sceneBox.radius), d + 2 * sceneBox.radius];
+  };
+  const frameParams = (): FrameParams => ({
+    view: viewFromPose(pose),
+    ...intr,
+    width,
+    height,
+    near,
+    center: pose.center,
+    source: ({ rgb: 0, depth: 1, pca: 2, labels: 2 } as const)[mode] as ColorSource,
+    background: bg,
+    depthRange: depthRange(),
+  });
+  const renderFrame = () => {
+    if (mode === "pca" || mode === "labels") {
+      if (altShown !== mode) {
+        const c = altFor(mode);
+        if (c) renderer.setAltColors(c);
+        altShown = mode;
+      }
+    }
+    const f = frameParams();
+    const ts = performance.now();
+    const n = sorter.sort(scene.position, f.view, near);
+    const tSort = performance.now();
+    renderer.draw(f, sorter.order, n);
+    lastSortMs = tSort - ts;
+    return ts;
+  };
+  const timed = async () => {
+    const ts = renderFrame();
+    await renderer.finish();
+    lastFrameMs = performance.now() - ts;
+    return { sortMs: lastSortMs, frameMs: lastFrameMs };
+  };
+
+  // UI: presets, modes, legend, stats.
+  const camSel = $<HTMLSelectElement>("camera");
+  cameras.forEach((c, i) => camSel.add(new Option(`${i}: ${c.name}`, String(i))));
+  camSel.onchange = () => applyPreset(Number(camSel.value));
+  const modeSel = $<HTMLSelectElement>("mode");
+  for (const m of modes) modeSel.add(new Option(m, m));
+  modeSel.value = mode;
+  const legend = $("legend");
+  const setMode = (m: Mode) => {
+    if (!modes.includes(m)) throw new Error(`mode ${m} is not available for this scene (have ${modes.join(", ")})`);
+    mode = m;
+    modeSel.value = m;
+    legend.innerHTML = "";
+    if (m === "labels" && scene.label) {
+      const present = [...new Set(scene.label)].filter((l) => l !== 65535).sort((a, b) => a - b);
+      for (const l of present) {
+        const c = info.classes[l]?.color ?? hashColor(l);
+        const row = document.createElement("div");
+        row.innerHTML = `<span style="background:rgb(${c.join(",")})"></span>${info.classes[l]?.name ?? `class ${l}`}`;
+        legend.append(row);
+      }
+    }
+    dirty = true;
+  };
+  modeSel.onchange = () => setMode(modeSel.value as Mode);
+  const ctlSel = $<HTMLSelectElement>("controls");
+  $("title").textContent = `${info.name} · ${info.count.toLocaleString("en-US")} splats · ${renderer.backend}`;
+
+  // Controls.
+  const keys = new Set<string>();
+  let drag: { x: number; y: number; button: number; shift: boolean } | undefined;
+  canvas.addEventListener("contextmenu", (e) => e.preventDefault());
+  canvas.addEventListener("pointerdown", (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    drag = { x: e.clientX, y: e.clientY, button: e.button, shift: e.shiftKey };
+  });
+  canvas.addEventListener("pointerup", () => (drag = undefined));
+  canvas.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    drag.x = e.clientX;
+    drag.y = e.clientY;
+    const fly = ctlSel.value === "fly";
+    if (drag.button === 2 || drag.shift) {
+      const dist = Math.hypot(...sub(target, pose.center));
+      const k = dist / intr.fy;
+      const move = add(scale(pose.right, -dx * k), scale(pose.down, -dy * k));
+      pose = { ...pose, center: add(pose.center, move) };
+      target = add(target, move);
+    } else {
+      const yaw = -dx * 0.005, pitch = dy * 0.005;
+      const rot = (p: Pose, axis: V3, ang: number, pivot: V3): Pose => ({
+        right: rotate(p.right, axis, ang),
+        down: rotate(p.down, axis, ang),
+        forward: rotate(p.forward, axis, ang),
+        center: add(pivot, rotate(sub(p.center, pivot), axis, ang)),
+      });
+      const pivot = fly ? pose.center : target;
+      pose = rot(pose, norm(worldUp), fly ? -yaw : yaw, pivot);
+      pose = rot(pose, pose.right, fly ? -pitch : pitch, pivot);
+      pose = orthonormalize(pose);
+      if (fly) target = add(pose.center, scale(pose.forward, Math.hypot(...sub(target, pose.center))));
+    }
+    dirty = true;
+  });
+  canvas.addEventListener(
+    "wheel",
+    (e) => {
+      e.preventDefault();
+      const dist = Math.hypot(...sub(target, pose.center));
+      const nd = Math.max(0.05, dist * Math.exp(e.deltaY * 0.001));
+      pose = { ...pose, center: sub(target, scale(pose.forward, nd)) };
+      dirty = true;
+    },
+    { passive: false },
+  );
+  window.addEventListener("keydown", (e) => keys.add(e.key.toLowerCase()));
+  window.addEventListener("keyup", (e) => keys.delete(e.key.toLowerCase()));
+
+  let lastT = performance.now();
+  const continuous = params.get("continuous") === "1";
+  const tick = (now: number) => {
+    const dt = Math.min(0.1, (now - lastT) / 1000);
+    lastT = now;
+    if (keys.size > 0) {
+      const speed = sceneBox.radius * 0.5 * dt;
+      const m: V3 = [0, 0, 0];
+      const step = (v: V3, s: number) => ((m[0] += v[0] * s), (m[1] += v[1] * s), (m[2] += v[2] * s));
+      if (keys.has("w")) step(pose.forward, speed);
+      if (keys.has("s")) step(pose.forward, -speed);
+      if (keys.has("d")) step(pose.right, speed);
+      if (keys.has("a")) step(pose.right, -speed);
+      if (keys.has("e")) step(worldUp, speed);
+      if (keys.has("q")) step(worldUp, -speed);
+      if (m.some((x) => x !== 0)) {
+        pose = { ...pose, center: add(pose.center, m) };
+        target = add(target, m);
+        dirty = true;
+      }
+    }
+    if (dirty || continuous) {
+      dirty = false;
+      const ts = renderFrame();
+      frameTimes.push(now);
+      void renderer.finish().then(() => (lastFrameMs = performance.now() - ts));
+    }
+    while (frameTimes.length > 0 && frameTimes[0] < now - 1000) frameTimes.shift();
+    statsEl.textContent =
+      `${renderer.backend} · ${width}×${height} · ${mode}\n` +
+      `${frameTimes.length} fps (frames drawn in the last second)\n` +
+      `frame ${lastFrameMs.toFixed(1)} ms = sort ${lastSortMs.toFixed(1)} ms + render ${(lastFrameMs - lastSortMs).toFixed(1)} ms\n` +
+      `network — (live segmentation not in this build) · load ${loadMs.toFixed(0)} ms`;
+    requestAnimationFrame(tick);
+  };
+
+  api.renderNow = timed;
+  api.setCamera = (i) => {
+    applyPreset(i);
+    camSel.value = String(i);
+  };
+  api.setMode = setMode;
+  api.bench = async (frames) => {
+    const saved = pose;
+    let sortMs = 0;
+    const tb = performance.now();
+    for (let k = 0; k < frames; k++) {
+      pose = orthonormalize({
+        right: rotate(saved.right, norm(worldUp), (k * 2 * Math.PI) / frames),
+        down: rotate(saved.down, norm(worldUp), (k * 2 * Math.PI) / frames),
+        forward: rotate(saved.forward, norm(worldUp), (k * 2 * Math.PI) / frames),
+        center: add(target, rotate(sub(saved.center, target), norm(worldUp), (k * 2 * Math.PI) / frames)),
+      });
+      const r = await timed();
+      sortMs += r.sortMs;
+    }
+    const total = performance.now() - tb;
+    pose = saved;
+    dirty = true;
+    return { fps: (1000 * frames) / total, sortMs: sortMs / frames, frameMs: total / frames, width, height };
+  };
+  applyPreset(preset);
+  camSel.value = String(preset);
+  setMode(mode);
+  await timed();
+  dirty = false;
+  requestAnimationFrame(tick);
+  resolveReady({ backend: renderer.backend, count: scene.count, modes, loadMs });
+}
+
+main().catch((err: unknown) => {
+  const msg = err instanceof Error ? err.message : String(err);
+  api.error = msg;
+  $("error").textContent = `error: ${msg}`;
+  statsEl.textContent = "error";
+  rejectReady(err);
+});

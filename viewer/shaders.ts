@@ -1,0 +1,338 @@
+/**
+ * The splat shaders, WGSL and GLSL ES 3.00, with the CPU rasterizer's math (src/render/project.ts, FORMATS.md §2):
+ * Σ = R·diag(s)²·Rᵀ, Jacobian at the 1.3×-frustum-clamped point, +0.3 dilation, conic, 3σ radius from the larger
+ * eigenvalue, α ≥ 1/255 ellipse extents, SH colour clamped at 0, α = min(0.99, o·e^power) dropped below 1/255.
+ *
+ * Each Gaussian is one quad covering exactly the pixels the tile renderer would evaluate it at: its 16×16 tile
+ * rectangle intersected with the α ≥ 1/255 ellipse's box. Quads are drawn front to back with
+ * (ONE_MINUS_DST_ALPHA, ONE) blending of premultiplied colour into a float target, so the target holds
+ * C = Σ c·α·T and 1 − T, and a second pass writes C + T·background. The CPU's early stop at T < 1e-4 is the
+ * only step left out (it changes a pixel by at most 1e-4 of a colour).
+ */
+
+const SH_C = `
+const C0 = 0.28209479177387814;
+const C1 = 0.4886025119029199;
+`;
+
+export const WGSL_SPLAT = /* wgsl */ `
+struct U {
+  view0: vec4f, view1: vec4f, view2: vec4f,
+  intr: vec4f,
+  size: vec4f,
+  campos: vec4f,
+  bg: vec4f,
+  depth: vec4f,
+};
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> posOp: array<vec4f>;
+@group(0) @binding(2) var<storage, read> scl: array<vec4f>;
+@group(0) @binding(3) var<storage, read> rot: array<vec4f>;
+@group(0) @binding(4) var<storage, read> sh: array<vec4f>;
+@group(0) @binding(5) var<storage, read> alt: array<vec4f>;
+@group(0) @binding(6) var<storage, read> order: array<u32>;
+${SH_C}
+struct VOut {
+  @builtin(position) pos: vec4f,
+  @location(0) d: vec2f,
+  @location(1) @interpolate(flat) conic: vec3f,
+  @location(2) @interpolate(flat) color: vec4f,
+};
+
+fn shc(base: u32, k: u32) -> vec3f {
+  // coefficient k (0 = DC) of a Gaussian whose padded SH block starts at float 'base'
+  let f = base + k * 3u;
+  return vec3f(shf(f), shf(f + 1u), shf(f + 2u));
+}
+fn shf(f: u32) -> f32 { return sh[f / 4u][f % 4u]; }
+
+fn shColor(id: u32, dir: vec3f) -> vec3f {
+  let base = id * u32(u.bg.w);
+  let deg = u32(u.size.w);
+  var c = C0 * shc(base, 0u) + vec3f(0.5);
+  if (deg >= 1u) {
+    let x = dir.x; let y = dir.y; let z = dir.z;
+    c += -C1 * y * shc(base, 1u) + C1 * z * shc(base, 2u) - C1 * x * shc(base, 3u);
+    if (deg >= 2u) {
+      let xx = x * x; let yy = y * y; let zz = z * z; let xy = x * y; let yz = y * z; let xz = x * z;
+      c += 1.0925484305920792 * xy * shc(base, 4u) - 1.0925484305920792 * yz * shc(base, 5u)
+         + 0.31539156525252005 * (2.0 * zz - xx - yy) * shc(base, 6u) - 1.0925484305920792 * xz * shc(base, 7u)
+         + 0.5462742152960396 * (xx - yy) * shc(base, 8u);
+      if (deg >= 3u) {
+        c += -0.5900435899266435 * y * (3.0 * xx - yy) * shc(base, 9u)
+           + 2.890611442640554 * xy * z * shc(base, 10u)
+           - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * shc(base, 11u)
+           + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * shc(base, 12u)
+           - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * shc(base, 13u)
+           + 1.445305721320277 * z * (xx - yy) * shc(base, 14u)
+           - 0.5900435899266435 * x * (xx - 3.0 * yy) * shc(base, 15u);
+      }
+    }
+  }
+  return max(c, vec3f(0.0));
+}
+
+@vertex fn vs(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> VOut {
+  var o: VOut;
+  o.pos = vec4f(0.0, 0.0, 2.0, 1.0);
+  o.d = vec2f(0.0);
+  o.conic = vec3f(0.0);
+  o.color = vec4f(0.0);
+  let id = order[ii];
+  let po = posOp[id];
+  let p = po.xyz;
+  let W0 = u.view0.xyz; let W1 = u.view1.xyz; let W2 = u.view2.xyz;
+  let t = vec3f(dot(W0, p) + u.view0.w, dot(W1, p) + u.view1.w, dot(W2, p) + u.view2.w);
+  if (!(t.z > u.size.z)) { return o; }
+  let q = rot[id];
+  let qw = q.x; let qx = q.y; let qy = q.z; let qz = q.w;
+  let s = scl[id].xyz;
+  let r0 = vec3f((1.0 - 2.0 * (qy * qy + qz * qz)) * s.x, 2.0 * (qx * qy - qw * qz) * s.y, 2.0 * (qx * qz + qw * qy) * s.z);
+  let r1 = vec3f(2.0 * (qx * qy + qw * qz) * s.x, (1.0 - 2.0 * (qx * qx + qz * qz)) * s.y, 2.0 * (qy * qz - qw * qx) * s.z);
+  let r2 = vec3f(2.0 * (qx * qz - qw * qy) * s.x, 2.0 * (qy * qz + qw * qx) * s.y, (1.0 - 2.0 * (qx * qx + qy * qy)) * s.z);
+  let S0 = vec3f(dot(r0, r0), dot(r0, r1), dot(r0, r2));
+  let S1 = vec3f(S0.y, dot(r1, r1), dot(r1, r2));
+  let S2 = vec3f(S0.z, S1.z, dot(r2, r2));
+  let fx = u.intr.x; let fy = u.intr.y; let cx = u.intr.z; let cy = u.intr.w;
+  let Wd = u.size.x; let Hd = u.size.y;
+  let tanX = 0.5 * Wd / fx; let tanY = 0.5 * Hd / fy;
+  let iz = 1.0 / t.z;
+  let xc = min((Wd - cx) / fx + 0.3 * tanX, max(-(cx / fx + 0.3 * tanX), t.x * iz)) * t.z;
+  let yc = min((Hd - cy) / fy + 0.3 * tanY, max(-(cy / fy + 0.3 * tanY), t.y * iz)) * t.z;
+  let t0 = fx * iz * W0 - fx * xc * iz * iz * W2;
+  let t1 = fy * iz * W1 - fy * yc * iz * iz * W2;
+  let Su = vec3f(dot(S0, t0), dot(S1, t0), dot(S2, t0));
+  let Sw = vec3f(dot(S0, t1), dot(S1, t1), dot(S2, t1));
+  let a = dot(t0, Su) + 0.3;
+  let b = dot(t1, Su);
+  let c = dot(t1, Sw) + 0.3;
+  let det = a * c - b * b;
+  if (!(det > 0.0)) { return o; }
+  let mid = 0.5 * (a + c);
+  let lambda = mid + sqrt(max(0.1, mid * mid - det));
+  let radius = ceil(3.0 * sqrt(lambda));
+  let m = vec2f(fx * t.x * iz + cx, fy * t.y * iz + cy);
+  let opacity = po.w;
+  let qmax = 2.0 * log(255.0 * opacity);
+  if (!(qmax >= 0.0)) { return o; }
+  let e = vec2f(sqrt(qmax * a) + 1.0, sqrt(qmax * c) + 1.0);
+  let grid = ceil(vec2f(Wd, Hd) / 16.0);
+  let rv = vec2f(radius);
+  let lo = clamp(max(floor((m - rv) / 16.0), floor((m - e) / 16.0)), vec2f(0.0), grid);
+  let hi = clamp(min(ceil((m + rv) / 16.0), ceil((m + e) / 16.0)), vec2f(0.0), grid);
+  if (lo.x >= hi.x || lo.y >= hi.y) { return o; }
+  let blo = max(lo * 16.0, m - e);
+  let bhi = min(hi * 16.0, m + e);
+  if (blo.x >= bhi.x || blo.y >= bhi.y) { return o; }
+  let corner = vec2f(select(blo.x, bhi.x, (vi & 1u) != 0u), select(blo.y, bhi.y, (vi & 2u) != 0u));
+  o.pos = vec4f(corner.x / Wd * 2.0 - 1.0, 1.0 - corner.y / Hd * 2.0, 0.0, 1.0);
+  o.d = corner - m;
+  o.conic = vec3f(c / det, -b / det, a / det);
+  let src = u32(u.campos.w);
+  var col: vec3f;
+  if (src == 0u) {
+    col = shColor(id, normalize(p - u.campos.xyz));
+  } else if (src == 1u) {
+    col = vec3f(t.z);
+  } else {
+    col = alt[id].xyz;
+  }
+  o.color = vec4f(col, opacity);
+  return o;
+}
+
+@fragment fn fs(i: VOut) -> @location(0) vec4f {
+  let d = i.d;
+  let power = -0.5 * (i.conic.x * d.x * d.x + i.conic.z * d.y * d.y) - i.conic.y * d.x * d.y;
+  if (power > 0.0) { discard; }
+  let alpha = min(0.99, i.color.w * exp(power));
+  if (alpha < 1.0 / 255.0) { discard; }
+  return vec4f(i.color.xyz * alpha, alpha);
+}
+`;
+
+export const WGSL_COMPOSITE = /* wgsl */ `
+struct U {
+  view0: vec4f, view1: vec4f, view2: vec4f,
+  intr: vec4f,
+  size: vec4f,
+  campos: vec4f,
+  bg: vec4f,
+  depth: vec4f,
+};
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var acc: texture_2d<f32>;
+
+@vertex fn vs(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4f {
+  let x = f32(vi & 1u) * 4.0 - 1.0;
+  let y = f32((vi >> 1u) & 1u) * 4.0 - 1.0;
+  return vec4f(x, y, 0.0, 1.0);
+}
+
+${"fn ramp(v: f32) -> vec3f"} {
+  let t = clamp(v, 0.0, 1.0);
+  return clamp(vec3f(1.5 - abs(4.0 * t - 3.0), 1.5 - abs(4.0 * t - 2.0), 1.5 - abs(4.0 * t - 1.0)), vec3f(0.0), vec3f(1.0));
+}
+
+@fragment fn fs(@builtin(position) fc: vec4f) -> @location(0) vec4f {
+  let a = textureLoad(acc, vec2i(fc.xy), 0);
+  if (u32(u.campos.w) == 1u) {
+    if (a.w < 0.05) { return vec4f(0.0, 0.0, 0.0, 1.0); }
+    let z = a.x / a.w;
+    return vec4f(ramp((z - u.depth.x) / (u.depth.y - u.depth.x)), 1.0);
+  }
+  return vec4f(a.xyz + (1.0 - a.w) * u.bg.xyz, 1.0);
+}
+`;
+
+/** GLSL ES 3.00 twin of WGSL_SPLAT; the data lives in RGBA32F textures 2048 texels wide. */
+export const GLSL_SPLAT_VS = /* glsl */ `#version 300 es
+precision highp float;
+precision highp int;
+precision highp sampler2D;
+uniform vec4 uView0, uView1, uView2, uIntr, uSize, uCampos, uBg, uDepth;
+uniform sampler2D tPosOp, tScale, tRot, tSh, tAlt;
+in uint aId;
+out vec2 vD;
+flat out vec3 vConic;
+flat out vec4 vColor;
+const float C0 = 0.28209479177387814;
+const float C1 = 0.4886025119029199;
+vec4 fetch(sampler2D t, int i) { return texelFetch(t, ivec2(i & 2047, i >> 11), 0); }
+vec3 shc(int base, int k) {
+  int f = base + k * 3;
+  vec3 r;
+  for (int j = 0; j < 3; j++) { int g = f + j; r[j] = fetch(tSh, g >> 2)[g & 3]; }
+  return r;
+}
+vec3 shColor(int id, vec3 dir) {
+  int base = id * int(uBg.w);
+  int deg = int(uSize.w);
+  vec3 c = C0 * shc(base, 0) + vec3(0.5);
+  if (deg >= 1) {
+    float x = dir.x, y = dir.y, z = dir.z;
+    c += -C1 * y * shc(base, 1) + C1 * z * shc(base, 2) - C1 * x * shc(base, 3);
+    if (deg >= 2) {
+      float xx = x * x, yy = y * y, zz = z * z, xy = x * y, yz = y * z, xz = x * z;
+      c += 1.0925484305920792 * xy * shc(base, 4) - 1.0925484305920792 * yz * shc(base, 5)
+         + 0.31539156525252005 * (2.0 * zz - xx - yy) * shc(base, 6) - 1.0925484305920792 * xz * shc(base, 7)
+         + 0.5462742152960396 * (xx - yy) * shc(base, 8);
+      if (deg >= 3) {
+        c += -0.5900435899266435 * y * (3.0 * xx - yy) * shc(base, 9)
+           + 2.890611442640554 * xy * z * shc(base, 10)
+           - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * shc(base, 11)
+           + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * shc(base, 12)
+           - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * shc(base, 13)
+           + 1.445305721320277 * z * (xx - yy) * shc(base, 14)
+           - 0.5900435899266435 * x * (xx - 3.0 * yy) * shc(base, 15);
+      }
+    }
+  }
+  return max(c, vec3(0.0));
+}
+void main() {
+  gl_Position = vec4(0.0, 0.0, 2.0, 1.0);
+  vD = vec2(0.0); vConic = vec3(0.0); vColor = vec4(0.0);
+  int id = int(aId);
+  vec4 po = fetch(tPosOp, id);
+  vec3 p = po.xyz;
+  vec3 W0 = uView0.xyz, W1 = uView1.xyz, W2 = uView2.xyz;
+  vec3 t = vec3(dot(W0, p) + uView0.w, dot(W1, p) + uView1.w, dot(W2, p) + uView2.w);
+  if (!(t.z > uSize.z)) return;
+  vec4 q = fetch(tRot, id);
+  float qw = q.x, qx = q.y, qy = q.z, qz = q.w;
+  vec3 s = fetch(tScale, id).xyz;
+  vec3 r0 = vec3((1.0 - 2.0 * (qy * qy + qz * qz)) * s.x, 2.0 * (qx * qy - qw * qz) * s.y, 2.0 * (qx * qz + qw * qy) * s.z);
+  vec3 r1 = vec3(2.0 * (qx * qy + qw * qz) * s.x, (1.0 - 2.0 * (qx * qx + qz * qz)) * s.y, 2.0 * (qy * qz - qw * qx) * s.z);
+  vec3 r2 = vec3(2.0 * (qx * qz - qw * qy) * s.x, 2.0 * (qy * qz + qw * qx) * s.y, (1.0 - 2.0 * (qx * qx + qy * qy)) * s.z);
+  vec3 S0 = vec3(dot(r0, r0), dot(r0, r1), dot(r0, r2));
+  vec3 S1 = vec3(S0.y, dot(r1, r1), dot(r1, r2));
+  vec3 S2 = vec3(S0.z, S1.z, dot(r2, r2));
+  float fx = uIntr.x, fy = uIntr.y, cx = uIntr.z, cy = uIntr.w;
+  float Wd = uSize.x, Hd = uSize.y;
+  float tanX = 0.5 * Wd / fx, tanY = 0.5 * Hd / fy;
+  float iz = 1.0 / t.z;
+  float xc = min((Wd - cx) / fx + 0.3 * tanX, max(-(cx / fx + 0.3 * tanX), t.x * iz)) * t.z;
+  float yc = min((Hd - cy) / fy + 0.3 * tanY, max(-(cy / fy + 0.3 * tanY), t.y * iz)) * t.z;
+  vec3 t0 = fx * iz * W0 - fx * xc * iz * iz * W2;
+  vec3 t1 = fy * iz * W1 - fy * yc * iz * iz * W2;
+  vec3 Su = vec3(dot(S0, t0), dot(S1, t0), dot(S2, t0));
+  vec3 Sw = vec3(dot(S0, t1), dot(S1, t1), dot(S2, t1));
+  float a = dot(t0, Su) + 0.3;
+  float b = dot(t1, Su);
+  float c = dot(t1, Sw) + 0.3;
+  float det = a * c - b * b;
+  if (!(det > 0.0)) return;
+  float mid = 0.5 * (a + c);
+  float lambda = mid + sqrt(max(0.1, mid * mid - det));
+  float radius = ceil(3.0 * sqrt(lambda));
+  vec2 m = vec2(fx * t.x * iz + cx, fy * t.y * iz + cy);
+  float opacity = po.w;
+  float qmax = 2.0 * log(255.0 * opacity);
+  if (!(qmax >= 0.0)) return;
+  vec2 e = vec2(sqrt(qmax * a) + 1.0, sqrt(qmax * c) + 1.0);
+  vec2 grid = ceil(vec2(Wd, Hd) / 16.0);
+  vec2 rv = vec2(radius);
+  vec2 lo = clamp(max(floor((m - rv) / 16.0), floor((m - e) / 16.0)), vec2(0.0), grid);
+  vec2 hi = clamp(min(ceil((m + rv) / 16.0), ceil((m + e) / 16.0)), vec2(0.0), grid);
+  if (lo.x >= hi.x || lo.y >= hi.y) return;
+  vec2 blo = max(lo * 16.0, m - e);
+  vec2 bhi = min(hi * 16.0, m + e);
+  if (blo.x >= bhi.x || blo.y >= bhi.y) return;
+  vec2 corner = vec2((gl_VertexID & 1) != 0 ? bhi.x : blo.x, (gl_VertexID & 2) != 0 ? bhi.y : blo.y);
+  gl_Position = vec4(corner.x / Wd * 2.0 - 1.0, 1.0 - corner.y / Hd * 2.0, 0.0, 1.0);
+  vD = corner - m;
+  vConic = vec3(c / det, -b / det, a / det);
+  int src = int(uCampos.w);
+  vec3 col;
+  if (src == 0) col = shColor(id, normalize(p - uCampos.xyz));
+  else if (src == 1) col = vec3(t.z);
+  else col = fetch(tAlt, id).xyz;
+  vColor = vec4(col, opacity);
+}
+`;
+
+export const GLSL_SPLAT_FS = /* glsl */ `#version 300 es
+precision highp float;
+in vec2 vD;
+flat in vec3 vConic;
+flat in vec4 vColor;
+out vec4 outColor;
+void main() {
+  vec2 d = vD;
+  float power = -0.5 * (vConic.x * d.x * d.x + vConic.z * d.y * d.y) - vConic.y * d.x * d.y;
+  if (power > 0.0) discard;
+  float alpha = min(0.99, vColor.w * exp(power));
+  if (alpha < 1.0 / 255.0) discard;
+  outColor = vec4(vColor.xyz * alpha, alpha);
+}
+`;
+
+export const GLSL_COMPOSITE_VS = /* glsl */ `#version 300 es
+void main() {
+  float x = float(gl_VertexID & 1) * 4.0 - 1.0;
+  float y = float((gl_VertexID >> 1) & 1) * 4.0 - 1.0;
+  gl_Position = vec4(x, y, 0.0, 1.0);
+}
+`;
+
+export const GLSL_COMPOSITE_FS = /* glsl */ `#version 300 es
+precision highp float;
+uniform vec4 uCampos, uBg, uDepth;
+uniform sampler2D tAcc;
+out vec4 outColor;
+vec3 ramp(float v) {
+  float t = clamp(v, 0.0, 1.0);
+  return clamp(vec3(1.5 - abs(4.0 * t - 3.0), 1.5 - abs(4.0 * t - 2.0), 1.5 - abs(4.0 * t - 1.0)), 0.0, 1.0);
+}
+void main() {
+  vec4 a = texelFetch(tAcc, ivec2(gl_FragCoord.xy), 0);
+  if (int(uCampos.w) == 1) {
+    if (a.w < 0.05) { outColor = vec4(0.0, 0.0, 0.0, 1.0); return; }
+    float z = a.x / a.w;
+    outColor = vec4(ramp((z - uDepth.x) / (uDepth.y - uDepth.x)), 1.0);
+    return;
+  }
+  outColor = vec4(a.xyz + (1.0 - a.w) * uBg.xyz, 1.0);
+}
+`;

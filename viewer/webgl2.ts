@@ -1,0 +1,139 @@
+/** WebGL2 fallback: RGBA32F data textures, an instanced triangle strip into an RGBA16F target, a composite pass. */
+import type { Packed } from "./prepare.ts";
+import { uniformData, type FrameParams, type SplatRenderer } from "./renderer.ts";
+import { GLSL_COMPOSITE_FS, GLSL_COMPOSITE_VS, GLSL_SPLAT_FS, GLSL_SPLAT_VS } from "./shaders.ts";
+
+const TEX_W = 2048;
+
+export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
+  const gl = canvas.getContext("webgl2", { antialias: false, alpha: false, preserveDrawingBuffer: true, depth: false });
+  if (!gl) throw new Error("WebGL2 is not available in this browser");
+  if (!gl.getExtension("EXT_color_buffer_float") && !gl.getExtension("EXT_color_buffer_half_float")) {
+    throw new Error("WebGL2: float render targets (EXT_color_buffer_float) are not supported");
+  }
+  const program = (vs: string, fs: string) => {
+    const p = gl.createProgram()!;
+    for (const [type, src] of [
+      [gl.VERTEX_SHADER, vs],
+      [gl.FRAGMENT_SHADER, fs],
+    ] as const) {
+      const s = gl.createShader(type)!;
+      gl.shaderSource(s, src);
+      gl.compileShader(s);
+      if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(`WebGL2 shader: ${gl.getShaderInfoLog(s)}`);
+      gl.attachShader(p, s);
+    }
+    gl.linkProgram(p);
+    if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(`WebGL2 link: ${gl.getProgramInfoLog(p)}`);
+    return p;
+  };
+  const splat = program(GLSL_SPLAT_VS, GLSL_SPLAT_FS);
+  const comp = program(GLSL_COMPOSITE_VS, GLSL_COMPOSITE_FS);
+  const uni = (p: WebGLProgram, n: string) => gl.getUniformLocation(p, n);
+
+  const vao = gl.createVertexArray()!;
+  const idBuf = gl.createBuffer()!;
+  gl.bindVertexArray(vao);
+  gl.bindBuffer(gl.ARRAY_BUFFER, idBuf);
+  const aId = gl.getAttribLocation(splat, "aId");
+  gl.enableVertexAttribArray(aId);
+  gl.vertexAttribIPointer(aId, 1, gl.UNSIGNED_INT, 0, 0);
+  gl.vertexAttribDivisor(aId, 1);
+  gl.bindVertexArray(null);
+  const emptyVao = gl.createVertexArray()!;
+
+  const textures = new Map<string, WebGLTexture>();
+  const dataTexture = (name: string, data: Float32Array) => {
+    const texels = Math.max(1, data.length / 4);
+    const rows = Math.ceil(texels / TEX_W);
+    const padded = new Float32Array(rows * TEX_W * 4);
+    padded.set(data);
+    let t = textures.get(name);
+    if (t) gl.deleteTexture(t);
+    t = gl.createTexture()!;
+    gl.bindTexture(gl.TEXTURE_2D, t);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA32F, TEX_W, rows, 0, gl.RGBA, gl.FLOAT, padded);
+    textures.set(name, t);
+  };
+
+  let packed: Packed | undefined;
+  let fbo: WebGLFramebuffer | undefined;
+  let accTex: WebGLTexture | undefined;
+  let accW = 0, accH = 0;
+
+  return {
+    backend: "webgl2",
+    upload(p) {
+      packed = p;
+      dataTexture("tPosOp", p.posOp);
+      dataTexture("tScale", p.scale);
+      dataTexture("tRot", p.rot);
+      dataTexture("tSh", p.sh);
+      dataTexture("tAlt", new Float32Array(p.count * 4));
+      gl.bindBuffer(gl.ARRAY_BUFFER, idBuf);
+      gl.bufferData(gl.ARRAY_BUFFER, p.count * 4, gl.DYNAMIC_DRAW);
+    },
+    setAltColors(c) {
+      dataTexture("tAlt", c);
+    },
+    draw(f: FrameParams, order: Uint32Array, count: number) {
+      if (!packed) return;
+      if (!fbo || accW !== f.width || accH !== f.height) {
+        if (fbo) gl.deleteFramebuffer(fbo);
+        if (accTex) gl.deleteTexture(accTex);
+        accTex = gl.createTexture()!;
+        gl.bindTexture(gl.TEXTURE_2D, accTex);
+        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA16F, f.width, f.height, 0, gl.RGBA, gl.HALF_FLOAT, null);
+        fbo = gl.createFramebuffer()!;
+        gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+        gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, accTex, 0);
+        if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) throw new Error("WebGL2: RGBA16F target incomplete");
+        accW = f.width;
+        accH = f.height;
+      }
+      const u = uniformData(f, packed.shStride, packed.shDegree);
+      const names = ["uView0", "uView1", "uView2", "uIntr", "uSize", "uCampos", "uBg", "uDepth"];
+      // pass 1: splats
+      gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+      gl.viewport(0, 0, f.width, f.height);
+      gl.clearColor(0, 0, 0, 0);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      gl.useProgram(splat);
+      names.forEach((n, i) => gl.uniform4fv(uni(splat, n), u.subarray(i * 4, i * 4 + 4)));
+      ["tPosOp", "tScale", "tRot", "tSh", "tAlt"].forEach((n, i) => {
+        gl.activeTexture(gl.TEXTURE0 + i);
+        gl.bindTexture(gl.TEXTURE_2D, textures.get(n)!);
+        gl.uniform1i(uni(splat, n), i);
+      });
+      gl.bindBuffer(gl.ARRAY_BUFFER, idBuf);
+      gl.bufferSubData(gl.ARRAY_BUFFER, 0, order, 0, count);
+      gl.enable(gl.BLEND);
+      gl.blendFunc(gl.ONE_MINUS_DST_ALPHA, gl.ONE);
+      gl.bindVertexArray(vao);
+      if (count > 0) gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, count);
+      gl.bindVertexArray(null);
+      gl.disable(gl.BLEND);
+      // pass 2: composite to the canvas
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      gl.viewport(0, 0, f.width, f.height);
+      gl.useProgram(comp);
+      gl.uniform4fv(uni(comp, "uCampos"), u.subarray(20, 24));
+      gl.uniform4fv(uni(comp, "uBg"), u.subarray(24, 28));
+      gl.uniform4fv(uni(comp, "uDepth"), u.subarray(28, 32));
+      gl.activeTexture(gl.TEXTURE0);
+      gl.bindTexture(gl.TEXTURE_2D, accTex!);
+      gl.uniform1i(uni(comp, "tAcc"), 0);
+      gl.bindVertexArray(emptyVao);
+      gl.drawArrays(gl.TRIANGLES, 0, 3);
+      gl.bindVertexArray(null);
+    },
+    async finish() {
+      const px = new Uint8Array(4);
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    },
+  };
+}

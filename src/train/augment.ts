@@ -184,10 +184,11 @@ function shiftHue(a: Float32Array, o: number, shift: number): void {
   else if (max === g) hue = (b - r) / d + 2;
   else hue = (r - g) / d + 4;
   hue = (((hue / 6 + shift) % 1) + 1) % 1;
+  if (!Number.isFinite(hue)) return;
   const s = d / max;
   const v = max;
   const h6 = hue * 6;
-  const i = Math.floor(h6);
+  const i = Math.min(5, Math.max(0, Math.floor(h6)));
   const f = h6 - i;
   const p = v * (1 - s),
     q = v * (1 - s * f),
@@ -199,7 +200,7 @@ function shiftHue(a: Float32Array, o: number, shift: number): void {
     [p, q, v],
     [t, p, v],
     [v, p, q],
-  ][i % 6];
+  ][i];
   a[o] = rgb[0];
   a[o + 1] = rgb[1];
   a[o + 2] = rgb[2];

@@ -1,0 +1,124 @@
+/**
+ * Where a scene's per-Gaussian features come from, and which encoder made them (ARCHITECTURE.md §4):
+ * - `encoded`: `f_pc_*` properties in the scene's ply (encoder id from its `comment rtgs2 encoder <id>`), else a
+ *   sidecar `SCENE/features.safetensors` (tensor `f_pc` [N, 32], metadata `encoder`);
+ * - `random:<seed>`: the control of the paper's ablation — the features of an untrained (seeded, randomly
+ *   initialised) lite Gaussian encoder, computed here.
+ * The Gaussian-encoder engineer's pipeline/encode.ts will own the encoded path; this module reads the same
+ * artefacts until then.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, InvalidFileError, MissingFileError } from "../../core/errors.ts";
+import { Rng } from "../../core/rng.ts";
+import { fileSource } from "../../splat/io/source.ts";
+import { parsePlyHeader } from "../../splat/io/ply-header.ts";
+import { readSplatSync } from "../../splat/io/index.ts";
+import { featureChannelCount, featureMatrix, type GaussianCloud } from "../../splat/cloud.ts";
+import { readSafetensors, float16BitsToFloat32 } from "../../nn/safetensors.ts";
+
+/** `encoded` (the scene's own features) or `random:<seed>` (an untrained encoder's, the control). */
+export type FeatureSource = "encoded" | `random:${number}`;
+
+/** Encoder id recorded when a ply carries `f_pc_*` without a `comment rtgs2 encoder <id>` line. */
+export const UNRECORDED_ENCODER = "unrecorded";
+
+/** Parse a `--features` value: `encoded`, `random` (seed 0) or `random:<seed>`. */
+export function parseFeatureSource(text: string): FeatureSource {
+  if (text === "encoded") return "encoded";
+  if (text === "random") return "random:0";
+  const m = /^random:(\d+)$/.exec(text);
+  if (m) return `random:${Number(m[1])}`;
+  throw new ConfigError("--features", `expected encoded, random or random:<seed>, got "${text}"`);
+}
+
+/** The encoder id in ply comments (`rtgs2 encoder <id>`), if any. */
+export function encoderFromComments(comments: readonly string[]): string | undefined {
+  for (const c of comments) {
+    const m = /^rtgs2 encoder (\S+)\s*$/.exec(c.trim());
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** Sidecar features file of a scene folder. */
+export function sidecarPath(root: string): string {
+  return join(root, "features.safetensors");
+}
+
+/**
+ * The encoder id a scene's features come from, without reading the Gaussians: from the ply header comment, else
+ * the sidecar's metadata, else `unrecorded` when the ply has `f_pc_*` columns; undefined when it has no features.
+ */
+export function sceneEncoderId(splatPath: string, root: string): string | undefined {
+  if (/\.ply$/i.test(splatPath)) {
+    const src = fileSource(splatPath);
+    try {
+      const header = parsePlyHeader(src);
+      const id = encoderFromComments(header.comments);
+      if (id !== undefined) return id;
+      const hasFeatures = header.elements.some((e) => e.properties.some((p) => p.name.startsWith("f_pc_")));
+      if (hasFeatures) return UNRECORDED_ENCODER;
+    } finally {
+      src.close();
+    }
+  }
+  const side = sidecarPath(root);
+  if (existsSync(side)) {
+    const st = readSafetensors(side);
+    return st.metadata.encoder ?? UNRECORDED_ENCODER;
+  }
+  return undefined;
+}
+
+/** A scene's Gaussians with their features. */
+export interface SceneFeatures {
+  cloud: GaussianCloud;
+  /** `[N·C]` per-Gaussian features. */
+  features: Float32Array;
+  channels: number;
+  /** Encoder id (`random:<seed>` for the control). */
+  encoder: string;
+}
+
+/**
+ * Load a scene's Gaussians and the features of `source`. For `encoded`, a scene without features is a
+ * MissingFileError that says to run `rtgs2 encode`.
+ */
+export async function loadSceneFeatures(splatPath: string, root: string, source: FeatureSource, sceneName = root): Promise<SceneFeatures> {
+  const file = readSplatSync(splatPath);
+  const cloud = file.cloud;
+  if (source !== "encoded") {
+    const seed = Number(source.slice("random:".length));
+    const features = await randomEncoderFeatures(cloud, seed);
+    return { cloud, features, channels: 32, encoder: source };
+  }
+  const channels = featureChannelCount(cloud);
+  if (channels > 0) {
+    return { cloud, features: featureMatrix(cloud), channels, encoder: encoderFromComments(file.comments) ?? UNRECORDED_ENCODER };
+  }
+  const side = sidecarPath(root);
+  if (existsSync(side)) {
+    const st = readSafetensors(side);
+    const t = st.tensors.get("f_pc");
+    if (t === undefined) throw new InvalidFileError(side, `no tensor "f_pc"`);
+    if (t.shape.length !== 2 || t.shape[0] !== cloud.count) {
+      throw new InvalidFileError(side, `tensor "f_pc" has shape [${t.shape.join(", ")}], expected [${cloud.count}, C] for ${splatPath}`);
+    }
+    const data = t.dtype === "F16" ? float16BitsToFloat32(t.data as Uint16Array) : t.dtype === "F32" ? (t.data as Float32Array) : null;
+    if (data === null) throw new InvalidFileError(side, `tensor "f_pc" must be F32 or F16, got ${t.dtype}`);
+    return { cloud, features: data, channels: t.shape[1], encoder: st.metadata.encoder ?? UNRECORDED_ENCODER };
+  }
+  throw new MissingFileError(splatPath, `scene ${sceneName} has no f_pc_* features (run \`rtgs2 encode\` first, or train with --features random)`);
+}
+
+/** Features of a seeded, untrained lite Gaussian encoder (eval mode, chunks of at most 50k Gaussians). */
+export async function randomEncoderFeatures(cloud: GaussianCloud, seed: number): Promise<Float32Array> {
+  const { GaussianEncoder } = await import("../../models/gaussian-encoder/encoder.ts");
+  const { encoderConfig } = await import("../../models/gaussian-encoder/config.ts");
+  const { encodeCloud } = await import("../../models/gaussian-encoder/encode.ts");
+  const encoder = new GaussianEncoder(encoderConfig("lite"));
+  const params = encoder.init(new Rng(seed).fork("random-encoder"));
+  const state = encoder.initState();
+  return encodeCloud(encoder, params, state, cloud, { chunkPoints: 50_000 });
+}

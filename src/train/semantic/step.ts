@@ -1,0 +1,102 @@
+/**
+ * The compiled pieces of stage-3 training: one jitted loss-and-gradient step whose auxiliary output carries the
+ * BatchNorm statistics and the loss terms, and one jitted eval forward (class probabilities or depth).
+ */
+import { numpy as np, jit, valueAndGrad, nn, type OwnedFunction } from "../../nn/jax.ts";
+import type { Batch } from "../../nn/train.ts";
+import type { BnStates, VdviNet, VdviParams } from "../../models/vdvi/index.ts";
+import { maskedDepthMse, semanticLoss, type SemanticLossOptions } from "../losses.ts";
+
+/** Loss terms of one step (host numbers). */
+export interface StepLosses {
+  loss: number;
+  ce: number;
+  nc: number;
+  depth: number;
+}
+
+type Aux = { state: BnStates; ce: np.Array; nc: np.Array };
+
+/** New references to every BatchNorm statistic (to pass a state that must stay alive). */
+export function refStates(s: BnStates): BnStates {
+  const out: BnStates = {};
+  for (const [k, v] of Object.entries(s)) out[k] = { runningMean: v.runningMean.ref, runningVar: v.runningVar.ref };
+  return out;
+}
+
+/** Release BatchNorm statistics. */
+export function disposeStates(s: BnStates): void {
+  for (const v of Object.values(s)) {
+    v.runningMean.dispose();
+    v.runningVar.dispose();
+  }
+}
+
+/**
+ * Loss and gradient of a training-mode forward. Semantic batches hold `rgb, features, labels, labels4, etf,
+ * key`; depth batches `rgb, features, depth, key`.
+ */
+export class TrainStep {
+  readonly #fn: OwnedFunction<(...args: never[]) => unknown>;
+  constructor(
+    readonly net: VdviNet,
+    readonly loss: SemanticLossOptions,
+  ) {
+    const depth = net.config.task === "depth";
+    const f = (p: VdviParams, s: BnStates, b: Batch): [np.Array, Aux] => {
+      const out = net.apply(p, s, { rgb: b.rgb, features: b.features }, { train: true, key: b.key });
+      if (depth) {
+        out.z.dispose();
+        const l = maskedDepthMse(out.logits, b.depth);
+        return [l.ref, { state: out.state, ce: l, nc: np.zeros([]) }];
+      }
+      const r = semanticLoss(out.logits, b.labels, out.z, b.labels4, b.etf, loss);
+      return [r.total, { state: out.state, ce: r.ce, nc: r.nc }];
+    };
+    this.#fn = jit((p: VdviParams, s: BnStates, b: Batch) => valueAndGrad(f, { hasAux: true })(p, s, b));
+  }
+
+  /** One step: consumes `params`, `state` and `batch`; returns gradients, the new statistics and the losses. */
+  run(params: VdviParams, state: BnStates, batch: Batch): { grads: VdviParams; state: BnStates; losses: StepLosses } {
+    const [[value, aux], grads] = (this.#fn as unknown as (p: VdviParams, s: BnStates, b: Batch) => [[np.Array, Aux], VdviParams])(
+      params,
+      state,
+      batch,
+    );
+    const loss = value.item();
+    const ce = aux.ce.item();
+    const nc = aux.nc.item();
+    const isDepth = this.net.config.task === "depth";
+    return { grads, state: aux.state, losses: { loss, ce: isDepth ? 0 : ce, nc, depth: isDepth ? ce : 0 } };
+  }
+
+  dispose(): void {
+    this.#fn.dispose();
+  }
+}
+
+/**
+ * Eval-mode forward: `[N, H, W, K]` softmax probabilities (semantic) or `[N, H, W, 1]` depth in metres. Borrows
+ * nothing: callers pass references.
+ */
+export class EvalForward {
+  readonly #fn: OwnedFunction<(...args: never[]) => unknown>;
+  constructor(readonly net: VdviNet) {
+    const depth = net.config.task === "depth";
+    this.#fn = jit((p: VdviParams, s: BnStates, rgb: np.Array, feat: np.Array) => {
+      const out = net.apply(p, s, { rgb, features: feat }, { train: false });
+      out.z.dispose();
+      disposeStates(out.state);
+      return depth ? out.logits : nn.softmax(out.logits, -1);
+    });
+  }
+
+  /** Consumes its arguments (pass `refParams(...)` to keep them). */
+  run(params: VdviParams, state: BnStates, rgb: np.Array, features: np.Array): np.Array {
+    return (this.#fn as unknown as (p: VdviParams, s: BnStates, r: np.Array, f: np.Array) => np.Array)(params, state, rgb, features);
+  }
+
+  dispose(): void {
+    this.#fn.dispose();
+  }
+}

@@ -25,8 +25,8 @@ export const ERROR_COLORS = {
   ignore: [150, 150, 150] as Rgb255,
 };
 
-/** Ignore pixels in label images are drawn in this grey so they differ from black classes. */
-export const LABEL_IGNORE_COLOR: Rgb255 = [150, 150, 150];
+/** Ignore pixels in label images are drawn black (as `colorizeLabels` does by default). */
+export const LABEL_IGNORE_COLOR: Rgb255 = [0, 0, 0];
 
 /** RGB image of an error map: pred ≠ gt red, pred = gt dark, gt = ignore grey. */
 export function errorMap(gt: Uint16Array, pred: Uint16Array, width: number, height: number): Image {

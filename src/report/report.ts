@@ -32,7 +32,7 @@ import {
   seriesFields,
   trainingSpec,
 } from "./plots.ts";
-import type { ImageInput, ReportData, SampleView } from "./types.ts";
+import type { ImageInput, PanelKind, ReportData, SampleView } from "./types.ts";
 import { loadTrainingRecords, validateReportData } from "./validate.ts";
 
 /** What `writeReport` wrote. */
@@ -127,7 +127,8 @@ async function samplesHtml(dir: string, data: ReportData, written: string[]): Pr
   samples.forEach((s: SampleView, i) => {
     const w = `samples[${i}]`;
     const panels: Panel[] = [];
-    const put = (kind: string, input: ImageInput, caption: string) => {
+    const put = (kind: PanelKind, input: ImageInput, defaultCaption: string) => {
+      const caption = s.captions?.[kind] ?? defaultCaption;
       const r = writePanel(dir, `img/view${i}-${kind}.png`, input, `${w}.${kind}`);
       written.push(join(dir, r.file));
       panels.push({ file: r.file, caption, crisp: kind === "gt" || kind === "pred" || kind === "error" });

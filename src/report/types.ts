@@ -44,7 +44,12 @@ export interface SampleView {
   features?: ImageInput | FeatureMapInput;
   /** Depth in metres (0 or non-finite = invalid), or a ready PNG path / image. */
   depth?: Float32Array | ImageInput;
+  /** Caption overrides per panel (defaults: "rendered RGB", "ground truth", "prediction", …). */
+  captions?: Partial<Record<PanelKind, string>>;
 }
+
+/** The panels of a sample view, in display order. */
+export type PanelKind = "rgb" | "gt" | "pred" | "error" | "features" | "depth";
 
 /** The headline numbers. */
 export interface HeadlineMetrics {

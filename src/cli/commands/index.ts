@@ -13,6 +13,7 @@ import { registerLift } from "./lift.ts";
 import { registerPretrain } from "./pretrain.ts";
 import { registerExport } from "./export.ts";
 import { registerView } from "./view.ts";
+import { registerEncode } from "./encode.ts";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerModelInfo(program);
   registerLift(program);
   registerPretrain(program);
+  registerEncode(program);
   registerExport(program);
   registerView(program);
   const bench = registerBench(program);

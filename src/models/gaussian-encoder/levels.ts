@@ -349,3 +349,58 @@ export function disposeDevicePlan(plan: DevicePlan): void {
     }
   }
 }
+
+/** Every device array of a voxel geometry, as a flat list (for passing a plan through `jit`). */
+function geometryArrays(g: DeviceVoxelGeometry): np.Array[] {
+  return [...g.members.map((r) => r.index), g.invCount, g.neighbours, g.voxelOf];
+}
+
+function withGeometryArrays(g: DeviceVoxelGeometry, a: np.Array[], at: { i: number }): DeviceVoxelGeometry {
+  return {
+    ...g,
+    members: g.members.map((r) => ({ ...r, index: a[at.i++] })),
+    invCount: a[at.i++],
+    neighbours: a[at.i++],
+    voxelOf: a[at.i++],
+  };
+}
+
+/**
+ * The device arrays of a plan in a fixed order (borrowed, not copied): a compiled forward takes them as an
+ * argument and rebuilds the plan with `withPlanArrays`, so plans of equal capacities share one compile.
+ */
+export function planArrays(plan: DevicePlan): np.Array[] {
+  const out = geometryArrays(plan.embed);
+  for (const st of plan.stages) {
+    out.push(st.mask, st.count, ...geometryArrays(st.geometry));
+    for (const K of [...st.patches.keys()].sort((a, b) => a - b)) for (const p of st.patches.get(K) ?? []) out.push(p.gather, p.scatter);
+    if (st.pool !== undefined) out.push(...st.pool.plan.map((r) => r.index), st.pool.cluster);
+  }
+  return out;
+}
+
+/** `template` with its arrays replaced by `arrays` (in `planArrays` order): tracers inside `jit`. */
+export function withPlanArrays(template: DevicePlan, arrays: np.Array[]): DevicePlan {
+  const at = { i: 0 };
+  const embed = withGeometryArrays(template.embed, arrays, at);
+  const stages = template.stages.map((st): DeviceStage => {
+    const mask = arrays[at.i++];
+    const count = arrays[at.i++];
+    const geometry = withGeometryArrays(st.geometry, arrays, at);
+    const patches = new Map<number, DevicePatches[]>();
+    for (const K of [...st.patches.keys()].sort((a, b) => a - b)) {
+      patches.set(
+        K,
+        (st.patches.get(K) ?? []).map((p) => ({ ...p, gather: arrays[at.i++], scatter: arrays[at.i++] })),
+      );
+    }
+    const out: DeviceStage = { ...st, mask, count, geometry, patches };
+    if (st.pool !== undefined) {
+      const rounds = st.pool.plan.map((r) => ({ ...r, index: arrays[at.i++] }));
+      out.pool = { ...st.pool, plan: rounds, cluster: arrays[at.i++] };
+    }
+    return out;
+  });
+  if (at.i !== arrays.length) throw new ConfigError("plan", `expected ${at.i} arrays, got ${arrays.length}`);
+  return { ...template, embed, stages };
+}

@@ -1,0 +1,238 @@
+/**
+ * Per-Gaussian features for whole scenes (ARCHITECTURE.md §4): the frozen Gaussian encoder over every scene,
+ * its L2-normalized 32-d output stored either as `f_pc_0..31` (float32) in a project-layout scene's
+ * `point_cloud.ply`, with `comment rtgs2 encoder <id>`, or in a sidecar `SCENE/features.safetensors`
+ * (tensor `f_pc` [N, 32] in vertex order, metadata `encoder` and `plySha256`) for foreign scenes (Inria output,
+ * real datasets, never rewritten in place) or on request. `loadSceneFeatures` reads them back from either
+ * place, refusing features of another encoder or a sidecar whose ply has changed.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, InvalidFileError, MissingFileError } from "../core/errors.ts";
+import type { GaussianCloud } from "../splat/cloud.ts";
+import { readSplatSync, writePly, type SplatFile } from "../splat/io/index.ts";
+import { readSafetensors, writeSafetensors } from "../nn/safetensors.ts";
+import type { Scene } from "../datasets/scene.ts";
+import { readScene } from "../datasets/detect.ts";
+import { readProjectDataset } from "../datasets/project.ts";
+import { FEATURE_CHANNELS } from "../models/gaussian-encoder/config.ts";
+import { loadEncoderCheckpoint, type LoadedEncoder } from "../models/gaussian-encoder/checkpoint.ts";
+import { encodeCloud } from "../models/gaussian-encoder/encode.ts";
+
+/** The committed default encoder, relative to the working directory. */
+export const DEFAULT_ENCODER_PATH = "checkpoints/encoder-lite.safetensors";
+/** File name of a scene's feature sidecar. */
+export const FEATURE_SIDECAR = "features.safetensors";
+/** Prefix of the PLY comment naming the encoder whose features a ply holds. */
+export const ENCODER_COMMENT = "rtgs2 encoder ";
+/** Default chunk core size of `encodeScene` (Gaussians). */
+export const DEFAULT_CHUNK_POINTS = 60_000;
+
+/** Names of the feature channels: `f_pc_0..31`. */
+export const FEATURE_NAMES: readonly string[] = Array.from({ length: FEATURE_CHANNELS }, (_, k) => `f_pc_${k}`);
+
+/** Load an encoder checkpoint; a missing file is a ConfigError that says where the default comes from. */
+export function loadEncoder(path: string = DEFAULT_ENCODER_PATH): LoadedEncoder {
+  if (!existsSync(path)) {
+    throw new ConfigError(
+      "--encoder",
+      path === DEFAULT_ENCODER_PATH
+        ? `${path} does not exist yet (it is committed by the stage-1 pretraining run); pass --encoder CKPT`
+        : `${path} does not exist`,
+    );
+  }
+  return loadEncoderCheckpoint(path);
+}
+
+/** sha256 (hex) of a file's bytes. */
+export function fileSha256(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** The path of a scene's feature sidecar. */
+export function sidecarPath(scene: Pick<Scene, "root">): string {
+  return join(scene.root, FEATURE_SIDECAR);
+}
+
+/** The encoder id a ply's comments name, if any. */
+export function plyEncoderId(comments: readonly string[]): string | undefined {
+  for (const c of comments) if (c.startsWith(ENCODER_COMMENT)) return c.slice(ENCODER_COMMENT.length).trim();
+  return undefined;
+}
+
+/** `[N·32]` features held as `f_pc_0..31` extras, or undefined when any channel is missing or not float32. */
+function plyFeatures(cloud: GaussianCloud): Float32Array | undefined {
+  const n = cloud.count;
+  const D = FEATURE_CHANNELS;
+  const out = new Float32Array(n * D);
+  for (let k = 0; k < D; k++) {
+    const ch = cloud.extras.get(FEATURE_NAMES[k]);
+    if (!(ch instanceof Float32Array) || ch.length !== n) return undefined;
+    for (let i = 0; i < n; i++) out[i * D + k] = ch[i];
+  }
+  return out;
+}
+
+/** Per-Gaussian features of a scene and where they came from. */
+export interface SceneFeatures {
+  /** `[N·32]` row-major, vertex order of the scene's ply. */
+  features: Float32Array;
+  count: number;
+  /** The encoder id they were made with. */
+  encoder: string;
+  source: "ply" | "sidecar";
+  /** The file they were read from. */
+  path: string;
+}
+
+/** Options of `loadSceneFeatures`. */
+export interface LoadSceneFeaturesOptions {
+  /** Refuse features made by another encoder (its id). */
+  encoder?: string;
+  /** The scene's splat file, when the caller has already read it. */
+  splat?: SplatFile;
+}
+
+/**
+ * The features of a scene: from the ply's `f_pc_*` extras when its encoder comment is present (and matches
+ * `options.encoder`), else from the sidecar, whose `plySha256` must match the ply and whose `encoder` must
+ * match `options.encoder`.
+ * @throws MissingFileError when the scene has no features; InvalidFileError for another encoder's features,
+ *   a stale or malformed sidecar.
+ */
+export function loadSceneFeatures(scene: Pick<Scene, "root" | "splatPath" | "name">, options: LoadSceneFeaturesOptions = {}): SceneFeatures {
+  const splat = options.splat ?? readSplatSync(scene.splatPath);
+  const cloud = splat.cloud;
+  const plyId = plyEncoderId(splat.comments);
+  let mismatch: string | undefined;
+  if (plyId !== undefined) {
+    const features = plyFeatures(cloud);
+    if (features === undefined) throw new InvalidFileError(scene.splatPath, `names encoder ${plyId} but lacks float32 f_pc_0..${FEATURE_CHANNELS - 1}`);
+    if (options.encoder === undefined || options.encoder === plyId) {
+      return { features, count: cloud.count, encoder: plyId, source: "ply", path: scene.splatPath };
+    }
+    mismatch = `${scene.splatPath}: features come from encoder ${plyId}, expected ${options.encoder}`;
+  }
+  const side = sidecarPath(scene);
+  if (!existsSync(side)) {
+    if (mismatch !== undefined) throw new InvalidFileError(scene.splatPath, mismatch.slice(scene.splatPath.length + 2));
+    throw new MissingFileError(side, `scene ${scene.name} has no encoder features (neither f_pc_* in its ply nor a sidecar); run rtgs2 encode`);
+  }
+  const file = readSafetensors(side);
+  const t = file.tensors.get("f_pc");
+  if (t === undefined || t.dtype !== "F32" || t.shape.length !== 2 || t.shape[1] !== FEATURE_CHANNELS) {
+    throw new InvalidFileError(side, `needs a float32 tensor f_pc [N, ${FEATURE_CHANNELS}]`);
+  }
+  if (t.shape[0] !== cloud.count) throw new InvalidFileError(side, `holds ${t.shape[0]} rows, the ply ${cloud.count} Gaussians`);
+  const id = file.metadata.encoder;
+  if (id === undefined || id === "") throw new InvalidFileError(side, "metadata has no encoder id");
+  if (options.encoder !== undefined && id !== options.encoder) throw new InvalidFileError(side, `features come from encoder ${id}, expected ${options.encoder}`);
+  const sha = fileSha256(scene.splatPath);
+  if (file.metadata.plySha256 !== sha) throw new InvalidFileError(side, `is stale: made for a ply with sha256 ${file.metadata.plySha256 ?? "(none)"}, the ply now has ${sha}`);
+  return { features: t.data as Float32Array, count: cloud.count, encoder: id, source: "sidecar", path: side };
+}
+
+/** Options of `encodeScene` / `encodeScenes`. */
+export interface EncodeSceneOptions {
+  /** Write a sidecar even for a project-layout scene. */
+  sidecar?: boolean;
+  /** Most Gaussians in a chunk's core (default 60 000). */
+  chunkPoints?: number;
+  /** Called after each chunk of the current scene. */
+  onChunk?: (done: number, total: number) => void;
+}
+
+/** What `encodeScene` did. */
+export interface EncodeSceneResult {
+  scene: string;
+  gaussians: number;
+  /** True when the scene already held this encoder's features. */
+  skipped: boolean;
+  target: "ply" | "sidecar";
+  path: string;
+  seconds: number;
+}
+
+/** Encode one scene with a loaded encoder and store the features (skipping a scene already done with it). */
+export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: EncodeSceneOptions = {}): EncodeSceneResult {
+  const t0 = performance.now();
+  const toSidecar = options.sidecar === true || scene.layout !== "project";
+  const splat = readSplatSync(scene.splatPath);
+  const cloud = splat.cloud;
+  const target = toSidecar ? "sidecar" : "ply";
+  const path = toSidecar ? sidecarPath(scene) : scene.splatPath;
+  const done = (skipped: boolean): EncodeSceneResult => ({
+    scene: scene.name,
+    gaussians: cloud.count,
+    skipped,
+    target,
+    path,
+    seconds: (performance.now() - t0) / 1000,
+  });
+  try {
+    const have = loadSceneFeatures(scene, { encoder: loaded.id, splat });
+    if (have.source === target) return done(true);
+  } catch (e) {
+    if (!(e instanceof MissingFileError || e instanceof InvalidFileError)) throw e;
+  }
+  const features = encodeCloud(loaded.encoder, loaded.params, loaded.state, cloud, {
+    chunkPoints: options.chunkPoints ?? DEFAULT_CHUNK_POINTS,
+    onChunk: options.onChunk,
+  });
+  if (toSidecar) {
+    const tensors = new Map([["f_pc", { dtype: "F32" as const, shape: [cloud.count, FEATURE_CHANNELS], data: features }]]);
+    writeSafetensors(path, tensors, { encoder: loaded.id, plySha256: fileSha256(scene.splatPath) });
+  } else {
+    const n = cloud.count;
+    for (const name of [...cloud.extras.keys()]) if (/^f_pc_\d+$/.test(name)) cloud.extras.delete(name);
+    for (let k = 0; k < FEATURE_CHANNELS; k++) {
+      const ch = new Float32Array(n);
+      for (let i = 0; i < n; i++) ch[i] = features[i * FEATURE_CHANNELS + k];
+      cloud.extras.set(FEATURE_NAMES[k], ch);
+    }
+    const comments = [...splat.comments.filter((c) => !c.startsWith(ENCODER_COMMENT)), `${ENCODER_COMMENT}${loaded.id}`];
+    writePly(scene.splatPath, cloud, { comments });
+  }
+  return done(false);
+}
+
+/** The scenes `rtgs2 encode` works on: every scene of a project dataset (train and test), or one scene folder. */
+export function scenesToEncode(source: { data?: string; scene?: string }): Scene[] {
+  if ((source.data === undefined) === (source.scene === undefined)) throw new ConfigError("--data/--scene", "give exactly one of --data DIR or --scene DIR");
+  if (source.scene !== undefined) return [readScene(source.scene)];
+  const ds = readProjectDataset(source.data as string);
+  return [...ds.train, ...ds.test];
+}
+
+/** Totals of `encodeScenes`. */
+export interface EncodeScenesResult {
+  scenes: number;
+  gaussians: number;
+  seconds: number;
+  encoder: string;
+  results: EncodeSceneResult[];
+}
+
+/** Encode every scene with the encoder at `encoderPath` (default: the committed lite encoder). */
+export function encodeScenes(
+  scenes: readonly Scene[],
+  encoderPath: string = DEFAULT_ENCODER_PATH,
+  options: EncodeSceneOptions & { onScene?: (result: EncodeSceneResult, done: number, total: number) => void } = {},
+): EncodeScenesResult {
+  const t0 = performance.now();
+  const loaded = loadEncoder(encoderPath);
+  const results: EncodeSceneResult[] = [];
+  for (const scene of scenes) {
+    const r = encodeScene(loaded, scene, options);
+    results.push(r);
+    options.onScene?.(r, results.length, scenes.length);
+  }
+  return {
+    scenes: results.length,
+    gaussians: results.reduce((a, r) => a + r.gaussians, 0),
+    seconds: (performance.now() - t0) / 1000,
+    encoder: loaded.id,
+    results,
+  };
+}

@@ -1,0 +1,118 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Rng } from "../../src/core/rng.ts";
+import { ConfigError, InvalidFileError, MissingFileError } from "../../src/core/errors.ts";
+import { synthesizeDataset } from "../../src/scenes/dataset.ts";
+import { readProjectDataset } from "../../src/datasets/project.ts";
+import { readSplatSync } from "../../src/splat/io/index.ts";
+import { readSafetensors } from "../../src/nn/safetensors.ts";
+import { TINY_ENCODER } from "../../src/models/gaussian-encoder/config.ts";
+import { GaussianEncoder } from "../../src/models/gaussian-encoder/encoder.ts";
+import { saveEncoderCheckpoint, loadEncoderCheckpoint } from "../../src/models/gaussian-encoder/checkpoint.ts";
+import { encodeCloud } from "../../src/models/gaussian-encoder/encode.ts";
+import {
+  encodeScenes,
+  fileSha256,
+  loadEncoder,
+  loadSceneFeatures,
+  plyEncoderId,
+  scenesToEncode,
+  sidecarPath,
+} from "../../src/pipeline/encode.ts";
+
+const bin = fileURLToPath(new URL("../../bin/rtgs2.js", import.meta.url));
+
+function saveTiny(path: string, seed: number): string {
+  const enc = new GaussianEncoder(TINY_ENCODER);
+  saveEncoderCheckpoint(path, TINY_ENCODER, enc.init(new Rng(seed)), enc.initState());
+  return loadEncoderCheckpoint(path).id;
+}
+
+test("encode: ply features equal encodeCloud, carry the encoder comment, skip when done; sidecars check encoder and ply hash", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-encode-"));
+  try {
+    const data = join(dir, "data");
+    await synthesizeDataset({ outDir: data, scenes: 2, frames: 2, width: 32, height: 24, seed: 3, gaussians: 1000, testScenes: 1, threads: 1, quiet: true });
+    const ckpt = join(dir, "enc.safetensors");
+    const id = saveTiny(ckpt, 1);
+    const scenes = scenesToEncode({ data });
+    assert.equal(scenes.length, 2);
+    const before = readSplatSync(scenes[0].splatPath).cloud;
+    const loaded = loadEncoder(ckpt);
+    const want = encodeCloud(loaded.encoder, loaded.params, loaded.state, before, { chunkPoints: 1000 });
+
+    const first = encodeScenes(scenes, ckpt, { chunkPoints: 1000 });
+    assert.equal(first.scenes, 2);
+    assert.equal(first.gaussians, 2000);
+    assert.equal(first.encoder, id);
+    assert.ok(first.results.every((r) => !r.skipped && r.target === "ply"));
+    const after = readSplatSync(scenes[0].splatPath);
+    assert.equal(plyEncoderId(after.comments), id);
+    assert.deepEqual(after.cloud.positions, before.positions, "geometry untouched");
+    assert.deepEqual(after.cloud.extras.get("label"), before.extras.get("label"), "labels kept");
+    const got = loadSceneFeatures(scenes[0], { encoder: id });
+    assert.equal(got.source, "ply");
+    assert.deepEqual(got.features, want);
+    for (let i = 0; i < got.count; i += 97) assert.ok(Math.abs(Math.hypot(...got.features.subarray(i * 32, i * 32 + 32)) - 1) < 1e-5);
+
+    // Same encoder again: skipped, file untouched.
+    const bytes = readFileSync(scenes[0].splatPath);
+    const again = encodeScenes(readProjectDataset(data).train, ckpt);
+    assert.ok(again.results.every((r) => r.skipped));
+    assert.deepEqual(readFileSync(scenes[0].splatPath), bytes);
+
+    // Another encoder's features are refused by name; a sidecar from it is written and read back.
+    const ckpt2 = join(dir, "enc2.safetensors");
+    const id2 = saveTiny(ckpt2, 2);
+    assert.throws(() => loadSceneFeatures(scenes[0], { encoder: id2 }), (e: unknown) => e instanceof InvalidFileError && e.message.includes(`expected ${id2}`));
+    const side = encodeScenes([scenes[0]], ckpt2, { sidecar: true });
+    assert.equal(side.results[0].target, "sidecar");
+    const file = readSafetensors(sidecarPath(scenes[0]));
+    assert.equal(file.metadata.encoder, id2);
+    assert.equal(file.metadata.plySha256, fileSha256(scenes[0].splatPath));
+    assert.deepEqual(file.tensors.get("f_pc")?.shape, [1000, 32]);
+    assert.equal(loadSceneFeatures(scenes[0], { encoder: id2 }).source, "sidecar");
+    assert.equal(loadSceneFeatures(scenes[0], { encoder: id }).source, "ply");
+    assert.throws(() => loadSceneFeatures(scenes[0], { encoder: "f".repeat(64) }), (e: unknown) => e instanceof InvalidFileError && /expected f{64}/.test(e.message));
+    // A changed ply makes the sidecar stale.
+    writeFileSync(scenes[0].splatPath, Buffer.concat([bytes.subarray(0, bytes.length - 4), Buffer.from([0, 0, 0, 0])]));
+    assert.throws(() => loadSceneFeatures(scenes[0], { encoder: id2 }), (e: unknown) => e instanceof InvalidFileError && /stale/.test(e.message));
+    // A scene without features.
+    assert.throws(() => loadSceneFeatures({ ...scenes[1], root: join(dir, "none") }, { encoder: id2 }), (e: unknown) => e instanceof InvalidFileError);
+    const fresh = join(dir, "fresh");
+    await synthesizeDataset({ outDir: fresh, scenes: 1, frames: 2, width: 32, height: 24, seed: 5, gaussians: 1000, testScenes: 1, threads: 1, quiet: true });
+    assert.throws(() => loadSceneFeatures(scenesToEncode({ scene: join(fresh, "scene_000") })[0]), (e: unknown) => e instanceof MissingFileError);
+    assert.throws(() => loadEncoder(join(dir, "missing.safetensors")), (e: unknown) => e instanceof ConfigError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("rtgs2 encode: --json fields, a one-line error for the missing default checkpoint", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-encode-cli-"));
+  try {
+    const data = join(dir, "data");
+    await synthesizeDataset({ outDir: data, scenes: 1, frames: 2, width: 32, height: 24, seed: 4, gaussians: 1000, testScenes: 1, threads: 1, quiet: true });
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd: dir, env: { ...process.env, RTGS2_THREADS: "1" } });
+    const missing = run("encode", "--data", data, "--json");
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.equal(missing.stdout, "");
+    assert.equal(missing.stderr.trim().split("\n").length, 1);
+    assert.match(missing.stderr, /encoder-lite\.safetensors does not exist yet/);
+    const ckpt = join(dir, "enc.safetensors");
+    saveTiny(ckpt, 5);
+    const ok = run("encode", "--encoder", ckpt, "--scene", join(data, "scene_000"), "--sidecar", "--json");
+    assert.equal(ok.status, 0, ok.stderr);
+    const out = JSON.parse(ok.stdout) as { scenes: number; gaussians: number; seconds: number };
+    assert.equal(out.scenes, 1);
+    assert.equal(out.gaussians, 1000);
+    assert.ok(out.seconds > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -127,8 +127,9 @@ export function confusionSpec(classes: readonly ReportClass[], cm: ConfusionInpu
           color: {
             field: "fraction",
             type: "quantitative",
-            scale: { scheme: "blues", domain: [0, 1] },
-            legend: { title: "fraction of row", format: ".0%" },
+            // White at 0 so empty cells read as empty; a square-root scale keeps 1–5 % confusions visible.
+            scale: { type: "sqrt", domain: [0, 1], range: ["#ffffff", "#08306b"], interpolate: "rgb" },
+            legend: { title: "fraction of row", format: ".0%", values: [0, 0.05, 0.25, 0.5, 1] },
           },
         },
       },

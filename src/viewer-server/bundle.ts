@@ -26,7 +26,6 @@ export function buildViewerAssets(): Promise<ViewerAssets> {
       platform: "browser",
       target: "es2022",
       write: false,
-      sourcemap: "inline",
       logLevel: "silent",
     });
     const js = result.outputFiles[0].text;

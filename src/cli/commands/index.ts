@@ -12,6 +12,7 @@ import { registerBenchModel } from "./bench-model.ts";
 import { registerLift } from "./lift.ts";
 import { registerPretrain } from "./pretrain.ts";
 import { registerExport } from "./export.ts";
+import { registerProbe } from "./probe.ts";
 import { registerView } from "./view.ts";
 import { registerEncode } from "./encode.ts";
 
@@ -26,6 +27,7 @@ export function registerCommands(program: Command): void {
   registerPretrain(program);
   registerEncode(program);
   registerExport(program);
+  registerProbe(program);
   registerView(program);
   const bench = registerBench(program);
   registerBenchNn(bench);

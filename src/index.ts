@@ -18,3 +18,15 @@ export {
 export { readPng, writePng, type Image } from "./core/image.ts";
 export { Rng } from "./core/rng.ts";
 export * from "./core/errors.ts";
+export {
+  Segmenter,
+  segmentSize,
+  resizeLabels,
+  DEFAULT_VDVI_CHECKPOINT,
+  type SegmentResult,
+  type SegmentOptions,
+  type SegmentTiming,
+} from "./pipeline/segment.ts";
+export { evaluate, type EvalOptions, type EvalResult } from "./eval/evaluate.ts";
+export { trainSemantic, type TrainOptions, type TrainResult } from "./train/semantic/train.ts";
+export { loadSceneFeatures, type SceneFeatures, type FeatureSource } from "./train/semantic/features.ts";

@@ -11,6 +11,7 @@ import { dot, norm, orthonormalize, poseFromView, rotate, scale, sub, add, viewF
 import { featurePcaColors, hashColor, labelColors, pack } from "./prepare.ts";
 import type { ColorSource, FrameParams, SplatRenderer } from "./renderer.ts";
 import { DepthSorter } from "./sort.ts";
+import type { Mode, ViewerApi } from "./api.ts";
 import { createWebGl2Renderer } from "./webgl2.ts";
 import { createWebGpuRenderer } from "./webgpu.ts";
 
@@ -22,26 +23,6 @@ interface SceneInfo {
   hasLabels: boolean;
   classes: { id: number; name: string; color: [number, number, number] }[];
   model: boolean;
-}
-
-type Mode = "rgb" | "depth" | "pca" | "labels";
-
-export interface ViewerApi {
-  ready: Promise<{ backend: string; count: number; modes: Mode[]; loadMs: number }>;
-  backend?: string;
-  /** Render one frame now and wait for the GPU. */
-  renderNow(): Promise<{ sortMs: number; frameMs: number }>;
-  /** Render `frames` frames, turning the camera slightly each time (so each frame sorts anew). */
-  bench(frames: number): Promise<{ fps: number; sortMs: number; frameMs: number; width: number; height: number }>;
-  setCamera(i: number): void;
-  setMode(m: Mode): void;
-  error?: string;
-}
-
-declare global {
-  interface Window {
-    rtgs2Viewer: ViewerApi;
-  }
 }
 
 const params = new URLSearchParams(location.search);

@@ -23,6 +23,7 @@ import { writePly } from "../../src/splat/io/index.ts";
 import { syntheticRoomCloud } from "../../src/splat/synthetic.ts";
 import { startViewServer, type ViewServer } from "../../src/viewer-server/server.ts";
 import { hashColor } from "../../viewer/prepare.ts";
+import type {} from "../../viewer/api.ts";
 import { compareToFloat, decodePng, launchChromium, pixelStd } from "./chromium.ts";
 
 const SIZE = { width: 160, height: 120 };

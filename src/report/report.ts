@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { hostname } from "node:os";
+import { cpus } from "node:os";
 import { writeFileAtomic } from "../core/fs.ts";
 import { ConfigError } from "../core/errors.ts";
 import { IGNORE_LABEL } from "../core/image.ts";
@@ -117,7 +117,7 @@ function classLegend(data: ReportData, ids: Iterable<number>): string {
   return items.join("");
 }
 
-async function samplesHtml(dir: string, data: ReportData, written: string[]): Promise<string> {
+function samplesHtml(dir: string, data: ReportData, written: string[]): string {
   const samples = data.samples ?? [];
   const blocks: string[] = [];
   const seen = new Set<number>();
@@ -211,7 +211,7 @@ function provenanceHtml(data: ReportData, date: string): string {
   add("checkpoint", p.checkpoint);
   add("encoder", p.encoder);
   add("seed", p.seed);
-  add("machine", p.machine ?? `${hostname()} (${process.platform}/${process.arch}, Node ${process.versions.node})`);
+  add("machine", p.machine ?? `${cpus().length}× ${cpus()[0]?.model ?? "CPU"} (${process.platform}/${process.arch}), Node ${process.versions.node}`);
   add("date", date);
   add("command", p.command);
   for (const [k, v] of Object.entries(p.extra ?? {})) add(k, v);
@@ -236,7 +236,7 @@ export async function writeReport(dir: string, data: ReportData): Promise<Report
   const classes = data.dataset.classes;
 
   const sections: string[] = [headlineHtml(data)];
-  sections.push(await samplesHtml(root, data, written));
+  sections.push(samplesHtml(root, data, written));
 
   const plots: string[] = [];
   if (data.perClass && data.perClass.length > 0) {

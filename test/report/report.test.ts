@@ -56,6 +56,12 @@ test("full report: every file exists, references are relative and resolve, no ex
     // Apart from XML namespace declarations, no URL scheme appears anywhere.
     assert.ok(!/:\/\//.test(html.replace(/xmlns(:\w+)?="[^"]*"/g, "")), "external URL in the page");
     assert.ok(!/<script/i.test(html));
+    // Five vega SVGs inlined in one page: their gradient / clip-path ids must not collide, and every url(#id)
+    // must point at an id of the page.
+    const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(new Set(ids).size, ids.length, "duplicate element ids");
+    for (const m of html.matchAll(/url\(#([^)]+)\)/g)) assert.ok(ids.includes(m[1]), `dangling url(#${m[1]})`);
+    assert.ok(ids.some((id) => /^p\d+_gradient/.test(id)), "expected the prefixed legend gradient (the check above would be vacuous)");
     // One figure per plot section, each with an inline SVG.
     const plots = [...html.matchAll(/<figure class="plot" data-plot="([^"]+)"><svg/g)].map((m) => m[1]);
     assert.deepEqual(plots, expectedPlots(data));

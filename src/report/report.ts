@@ -167,7 +167,7 @@ function samplesHtml(dir: string, data: ReportData, written: string[]): string {
   const columns = Math.max(0, ...rows.map((r) => r.panels.length));
   for (const r of rows) {
     const figs = r.panels
-      .map((p) => `<figure><img class="${p.crisp ? "crisp" : ""}" src="${esc(p.file)}" alt="${esc(`${r.name}: ${p.caption}`)}" width="${r.width}" height="${r.height}"><figcaption>${esc(p.caption)}</figcaption></figure>`)
+      .map((p) => `<figure><img${p.crisp ? ' class="crisp"' : ""} src="${esc(p.file)}" alt="${esc(`${r.name}: ${p.caption}`)}" width="${r.width}" height="${r.height}"><figcaption>${esc(p.caption)}</figcaption></figure>`)
       .join("");
     blocks.push(`<div class="viewname">${esc(r.name)}</div><div class="views" style="grid-template-columns:repeat(${columns},minmax(0,1fr))">${figs}</div>`);
   }
@@ -270,6 +270,7 @@ export async function writeReport(dir: string, data: ReportData): Promise<Report
     const enc = data.fps.entries.filter((e) => e.encodeSeconds !== undefined).map((e) => `${e.label}: ${fmt(e.encodeSeconds, 1)} s`);
     const cap = [
       data.fps.machine ? `Measured on ${data.fps.machine}.` : "",
+      data.fps.method ? `Parts: ${data.fps.method}.` : "",
       enc.length ? `Encoder, once per scene (not in the bars): ${enc.join("; ")}.` : "",
       `Paper: ${PAPER_FPS} FPS on an RTX 3090 at 640×480 (paper config).`,
     ].filter(Boolean).join(" ");

@@ -130,6 +130,8 @@ export interface FpsInput {
   entries: readonly FpsEntry[];
   /** Where it was measured, e.g. "2-core x86 VM, Node 20, CPU". */
   machine?: string;
+  /** How the parts were timed (e.g. eval's `breakdownMethod`), shown in the caption. */
+  method?: string;
 }
 
 /** One of our rows in the comparison table (percentages; FPS optional). */

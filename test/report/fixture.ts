@@ -75,6 +75,7 @@ export function fullReport(): ReportData {
     fps: {
       entries: [{ label: "lite 320×240", fps: 12.5, breakdown: { render: 20, rgbBranch: 25, featureBranch: 15, fusion: 10, decoder: 10 }, encodeSeconds: 3.2 }],
       machine: "test machine",
+      method: "network parts apportioned by multiply-adds",
     },
     comparison: { ours: [{ setting: "generalization", label: "rtgs2 lite", mIoU: 61.5, mAcc: 70.25, oAcc: 80, fps: 12.5 }] },
     consistency: {

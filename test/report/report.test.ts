@@ -69,6 +69,8 @@ test("full report: every file exists, references are relative and resolve, no ex
     // The comparison table carries its label and the paper's Replica generalization row.
     assert.ok(html.includes("different dataset (paper: Replica/ScanNet/ScanNet++; ours: tiny &lt;rooms&gt;)"));
     assert.ok(html.includes("<td>59.24</td><td>66.04</td><td>93.99</td>"));
+    assert.ok(html.includes("Parts: network parts apportioned by multiply-adds."));
+    assert.ok(html.includes("Encoder, once per scene (not in the bars): lite 320×240: 3.2 s."));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,14 +10,13 @@
  * the sample could not fill still counts as much as the others) plus L2 on the weights, mini-batches drawn by a
  * seeded shuffle, learning rate decayed by a cosine schedule.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, InvalidFileError, MissingFileError, ShapeError } from "../core/errors.ts";
+import { ConfigError, InvalidFileError, ShapeError } from "../core/errors.ts";
 import { IGNORE_LABEL } from "../core/image.ts";
 import { Rng } from "../core/rng.ts";
 import { ConfusionMatrix, segmentationMetrics, type SegmentationMetrics } from "../metrics/segmentation.ts";
-import { featureChannelCount, featureMatrix, type GaussianCloud } from "../splat/cloud.ts";
-import { float16BitsToFloat32, readSafetensors } from "../nn/safetensors.ts";
+import type { GaussianCloud } from "../splat/cloud.ts";
+import { loadSceneFeatures } from "../pipeline/encode.ts";
 import { encodeInput } from "../models/gaussian-encoder/input.ts";
 import { readProjectDataset } from "../datasets/project.ts";
 import type { Scene } from "../datasets/scene.ts";
@@ -336,8 +335,11 @@ export function runLinearProbe(train: readonly ProbeScene[], test: readonly Prob
 export type ProbeInput =
   /** The 10-channel encoder input (xyz, base colour, opacity, log-scales). */
   | { kind: "raw" }
-  /** The stored `f_pc_*` features: ply extras, else the scene's `features.safetensors` sidecar (tensor `f_pc`). */
-  | { kind: "features" }
+  /**
+   * The stored `f_pc_*` features (ply extras or `features.safetensors`, via `loadSceneFeatures`). Every scene must
+   * come from one encoder: `encoder` when given, else the first scene's; `encoderId()` reports it once read.
+   */
+  | { kind: "features"; encoder?: string }
   /** Features computed on the fly, e.g. a frozen encoder's `encodeCloud`. */
   | { kind: "encoder"; encode: (cloud: GaussianCloud) => Float32Array };
 
@@ -354,44 +356,41 @@ export function cloudLabels(cloud: GaussianCloud, source: string): Uint16Array {
   return out;
 }
 
-/** The stored features of a scene: ply `f_pc_*` extras, else `features.safetensors` next to it. */
-export function storedFeatures(cloud: GaussianCloud, sceneRoot: string, splatPath: string): Float32Array {
-  if (featureChannelCount(cloud) > 0) return Float32Array.from(featureMatrix(cloud));
-  const sidecar = join(sceneRoot, "features.safetensors");
-  if (!existsSync(sidecar)) {
-    throw new MissingFileError(splatPath, "has no f_pc_* features and there is no features.safetensors; run `rtgs2 encode` or pass --encoder, --random-encoder or --raw");
-  }
-  const t = readSafetensors(sidecar).tensors.get("f_pc");
-  if (t === undefined) throw new InvalidFileError(sidecar, "has no tensor f_pc");
-  if (t.shape.length !== 2 || t.shape[0] !== cloud.count) throw new InvalidFileError(sidecar, `f_pc has shape [${t.shape.join(", ")}], expected [${cloud.count}, C]`);
-  if (t.dtype === "F16") return float16BitsToFloat32(t.data as Uint16Array);
-  if (t.dtype !== "F32") throw new InvalidFileError(sidecar, `f_pc is ${t.dtype}, expected F32 or F16`);
-  return t.data as Float32Array;
-}
-
-/** A scene's probe view: labels read now, inputs computed (from a fresh read of the splat) when asked. */
-export function probeScene(scene: Scene, input: ProbeInput): ProbeScene {
+/**
+ * A scene's probe view: labels read now, inputs computed (from a fresh read of the splat) when asked.
+ * `features.encoder` is filled with the first stored-feature scene's encoder id, so later scenes must match it.
+ */
+export function probeScene(scene: Scene, input: ProbeInput, features: { encoder?: string } = {}): ProbeScene {
   const labels = cloudLabels(scene.loadGaussians(), scene.splatPath);
   return {
     name: scene.name,
     labels,
     inputs: () => {
+      if (input.kind === "features") {
+        const expected = input.encoder ?? features.encoder;
+        const f = loadSceneFeatures(scene, expected === undefined ? {} : { encoder: expected });
+        features.encoder = f.encoder;
+        return f.features;
+      }
       const cloud = scene.loadGaussians();
-      if (input.kind === "raw") return encodeInput(cloud);
-      if (input.kind === "features") return storedFeatures(cloud, scene.root, scene.splatPath);
-      return input.encode(cloud);
+      return input.kind === "raw" ? encodeInput(cloud) : input.encode(cloud);
     },
   };
 }
 
 /** The train and test scenes of a project-layout dataset, with its class table. */
-export function probeScenesFromDataset(dir: string, input: ProbeInput): { train: ProbeScene[]; test: ProbeScene[]; classNames: string[] } {
+export function probeScenesFromDataset(
+  dir: string,
+  input: ProbeInput,
+): { train: ProbeScene[]; test: ProbeScene[]; classNames: string[]; encoderId: () => string | undefined } {
   checkDatasetFolder(dir);
   const ds = readProjectDataset(dir);
   if (ds.dataset.classes.length === 0) throw new InvalidFileError(join(dir, "dataset.json"), "has no class table");
+  const features: { encoder?: string } = {};
   return {
-    train: ds.train.map((s) => probeScene(s, input)),
-    test: ds.test.map((s) => probeScene(s, input)),
+    train: ds.train.map((s) => probeScene(s, input, features)),
+    test: ds.test.map((s) => probeScene(s, input, features)),
     classNames: ds.dataset.classes.map((c) => c.name),
+    encoderId: () => features.encoder,
   };
 }

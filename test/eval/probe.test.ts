@@ -78,9 +78,9 @@ test("runLinearProbe: random labels (a non-separable control) stay at chance on 
 
 test("runLinearProbe: separable scenes score ~100 mIoU; ignore labels are skipped; each scene's inputs read once", () => {
   const reads = new Map<string, number>();
-  const scene = (name: string, seed: number, ignoreEvery: number): ProbeScene => {
+  const scene = (name: string, seed: number, ignoreEvery = 0): ProbeScene => {
     const { x, y } = separable(1500, seed);
-    for (let i = 0; i < y.length; i += ignoreEvery) y[i] = IGNORE_LABEL;
+    if (ignoreEvery > 0) for (let i = 0; i < y.length; i += ignoreEvery) y[i] = IGNORE_LABEL;
     return {
       name,
       labels: y,
@@ -125,7 +125,7 @@ test("probeScenesFromDataset: raw inputs of a generated dataset; stored features
     assert.equal(r.dim, 10);
     assert.ok(Number.isFinite(r.metrics.mIoU) && r.metrics.oAcc > 0);
     const stored = probeScenesFromDataset(dir, { kind: "features" });
-    assert.throws(() => stored.train[0].inputs(), (e: unknown) => e instanceof MissingFileError && /point_cloud\.ply: has no f_pc_\* features/.test(e.message));
+    assert.throws(() => stored.train[0].inputs(), (e: unknown) => e instanceof MissingFileError && /has no encoder features/.test(e.message));
     assert.throws(() => probeScenesFromDataset(join(dir, "nope"), { kind: "raw" }), MissingFileError);
   } finally {
     rmSync(dir, { recursive: true, force: true });

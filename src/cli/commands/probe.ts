@@ -1,7 +1,7 @@
 /**
  * `rtgs2 probe --data DIR [--encoder CKPT | --random-encoder | --raw]`: the linear probe of issue 6 §5
  * (src/eval/probe.ts). Without an input flag it reads the scenes' stored `f_pc_*` features (or their
- * `features.safetensors` sidecars). `--encoder` encodes every scene on the fly with a frozen checkpoint,
+ * `features.safetensors` sidecars), which must all come from one encoder. `--encoder` encodes every scene on the fly with a frozen checkpoint,
  * `--random-encoder` with a randomly initialized `--config` encoder (seeded), `--raw` uses the 10-channel input.
  * jax-js is imported only for the encoder inputs.
  */
@@ -80,10 +80,11 @@ export function registerProbe(program: Command): void {
         input = { kind: "raw" };
         inputName = "raw";
       }
-      const { train, test, classNames } = probeScenesFromDataset(flags.data, input);
+      const { train, test, classNames, encoderId: storedId } = probeScenesFromDataset(flags.data, input);
       const bar = createProgress("probe scenes", train.length + test.length);
       const r = runLinearProbe(train, test, { numClasses: classNames.length, classNames, maxSamples: samples, epochs, seed, onScene: () => bar.tick() });
       bar.done();
+      encoderId ??= storedId();
       const seg = segmentationJson(r.metrics);
       if (flags.json) {
         return printJson({

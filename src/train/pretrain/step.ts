@@ -7,7 +7,14 @@ import { numpy as np, valueAndGrad } from "../../nn/jax.ts";
 import type { Rng } from "../../core/rng.ts";
 import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
 import type { GaussianEncoder, GaussianEncoderParams } from "../../models/gaussian-encoder/encoder.ts";
-import { disposeDevicePlan, planEncoder, toDevicePlan, type DevicePlan } from "../../models/gaussian-encoder/levels.ts";
+import {
+  bucketCapacities,
+  disposeDevicePlan,
+  planCapacities,
+  planEncoder,
+  toDevicePlan,
+  type DevicePlan,
+} from "../../models/gaussian-encoder/levels.ts";
 import { INPUT_CHANNELS } from "../../models/gaussian-encoder/input.ts";
 import { indexArray } from "../../models/gaussian-encoder/ops.ts";
 import { infoNCE, INFONCE_TEMPERATURE } from "./infonce.ts";
@@ -21,10 +28,31 @@ export interface DevicePair {
   idx2: np.Array;
 }
 
-/** Plan a pair's geometry (order shuffling drawn from `rng` when given) and move it to the device. */
-export function preparePair(encoder: GaussianEncoder, sample: PairSample, rng?: Rng): DevicePair {
+/** Options of `preparePair`. */
+export interface PreparePairOptions {
+  /**
+   * Pad every level to geometric buckets of this growth (default 1.25; `false` for exact sizes), so the
+   * varying pair sizes map onto a few recurring shapes: each new shape costs jax-js a kernel compile and
+   * wasm heap that is never returned. Padding rows are inert (masked BatchNorm statistics, no patch or
+   * parent shared with a real row), so the loss and gradient are those of the unpadded pair.
+   */
+  bucket?: number | false;
+}
+
+/**
+ * Plan a pair's geometry (order shuffling drawn from `rng` when given) and move it to the device, padded to
+ * bucketed capacities unless `options.bucket` is false.
+ */
+export function preparePair(encoder: GaussianEncoder, sample: PairSample, rng?: Rng, options: PreparePairOptions = {}): DevicePair {
   const cfg = encoder.config;
-  const plan = toDevicePlan(planEncoder(sample.positions, cfg, { batch: sample.batch, rng }), cfg);
+  const host = planEncoder(sample.positions, cfg, { batch: sample.batch, rng });
+  const exact = planCapacities(host);
+  const growth = options.bucket ?? 1.25;
+  const caps = growth === false ? exact : bucketCapacities(exact, { growth, multiple: 64, clouds: 2 });
+  const plan = toDevicePlan(host, cfg, np.float32, caps);
+  const rows = caps.points[0];
+  const input = new Float32Array(rows * INPUT_CHANNELS);
+  input.set(sample.input);
   const m = sample.pairs.length / 2;
   const i1 = new Int32Array(m);
   const i2 = new Int32Array(m);
@@ -34,7 +62,7 @@ export function preparePair(encoder: GaussianEncoder, sample: PairSample, rng?: 
   }
   return {
     plan,
-    input: np.array(sample.input).reshape([sample.n1 + sample.n2, INPUT_CHANNELS]),
+    input: np.array(input).reshape([rows, INPUT_CHANNELS]),
     idx1: indexArray(i1),
     idx2: indexArray(i2),
   };

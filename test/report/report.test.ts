@@ -252,3 +252,24 @@ test("a PNG path input is checked and copied next to the report", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("training section from a JSONL file (epoch axis); a log with nothing to plot is refused naming the file", async () => {
+  const dir = tmp();
+  try {
+    const log = join(dir, "train.jsonl");
+    writeFileSync(log, '{"step":1,"epoch":0.5,"loss":2}\n{"step":2,"epoch":1,"loss":1,"val_mIoU":40}\n');
+    const base: ReportData = { dataset: fullReport().dataset, headline: { mIoU: 1, mAcc: 2, oAcc: 3 } };
+    const r = await writeReport(join(dir, "a"), { ...base, training: { log, x: "epoch", caption: "cap" } });
+    const html = readFileSync(r.html, "utf8");
+    assert.deepEqual([...html.matchAll(/data-plot="([^"]+)"/g)].map((m) => m[1]), ["training"]);
+    assert.ok(html.includes("Validation mIoU (%)") && html.includes("Training loss") && html.includes(">epoch<"));
+    const empty = join(dir, "empty.jsonl");
+    writeFileSync(empty, '{"step":1,"lr":0.1}\n');
+    await assert.rejects(
+      writeReport(join(dir, "b"), { ...base, training: { log: empty } }),
+      (e: unknown) => e instanceof ConfigError && e.message.startsWith(`${empty}:`),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

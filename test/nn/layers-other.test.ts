@@ -209,7 +209,8 @@ test("bilinear resize (align_corners = false) matches PyTorch's formula up and d
   const xs = [1, 5, 6, 2];
   const { arr: x, host: xh } = randn(rng, xs);
   for (const [Ho, Wo] of [[10, 12], [3, 4], [20, 24], [2, 1]]) {
-    for (const mode of ["matrix", "taps", "auto"] as const) {
+    for (const mode of ["matrix", "taps", "auto", "phases"] as const) {
+      if (mode === "phases" && (Ho % 5 !== 0 || Wo % 6 !== 0 || Ho <= 5)) continue;
       const y = resizeBilinear(x.ref, Ho, Wo, mode);
       assert.deepEqual(y.shape, [1, Ho, Wo, 2]);
       assertClose(toHost(y), bilinearRef(xh, xs, Ho, Wo), 1e-7, 1e-6, `bilinear ${Ho}×${Wo} ${mode}`);
@@ -218,7 +219,13 @@ test("bilinear resize (align_corners = false) matches PyTorch's formula up and d
   const r = randn(rng, [1, 10, 12, 2]).arr;
   const r2 = randn(rng, [1, 20, 24, 2]).arr;
   gradCheck((_p: ParamTree, xx: np.Array) => weightedSum(resizeBilinear(xx, 10, 12, "matrix"), r.ref), {}, x.ref, rng, { what: "resize matrix" });
-  gradCheck((_p: ParamTree, xx: np.Array) => weightedSum(resizeBilinear(xx, 20, 24, "taps"), r2.ref), {}, x, rng, { what: "resize taps" });
+  gradCheck((_p: ParamTree, xx: np.Array) => weightedSum(resizeBilinear(xx, 20, 24, "taps"), r2.ref), {}, x.ref, rng, { what: "resize taps" });
+  gradCheck((_p: ParamTree, xx: np.Array) => weightedSum(resizeBilinear(xx, 20, 24, "phases"), r2.ref), {}, x.ref, rng, { what: "resize phases" });
+  // Mixed: an integer factor on one axis (phases), a non-integer one on the other (taps), as lite's 8 → 60 rows.
+  const { arr: x2, host: x2h } = randn(rng, [1, 3, 2, 3]);
+  assertClose(toHost(resizeBilinear(x2, 17, 16)), bilinearRef(x2h, [1, 3, 2, 3], 17, 16), 1e-7, 1e-6, "bilinear mixed");
+  assert.throws(() => resizeBilinear(x.ref, 7, 12, "phases"), /integer up-sampling factor/);
+  x.dispose();
   r.dispose();
   r2.dispose();
 });

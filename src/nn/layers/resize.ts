@@ -37,8 +37,11 @@ export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
   return m;
 }
 
-/** How `resizeBilinear` computes: dense matrices, 2-tap gathers, or pick by factor ("auto"). */
-export type ResizeMode = "auto" | "matrix" | "taps";
+/**
+ * How `resizeBilinear` computes: dense matrices, 2-tap gathers, integer-factor phases, or pick ("auto": phases
+ * for an integer up-sampling factor, else taps for factors ≥ 4, else matrices).
+ */
+export type ResizeMode = "auto" | "matrix" | "taps" | "phases";
 
 function resizeAxisMatrix(x: np.Array, axis: 1 | 2, outSize: number): np.Array {
   const [N, H, W, C] = x.shape;
@@ -61,18 +64,55 @@ function resizeAxisTaps(x: np.Array, axis: 1 | 2, outSize: number): np.Array {
   return a.add(b);
 }
 
+/**
+ * Up-sampling by an integer factor f along one axis, with no gather and no matrix: output sample f·j + r reads
+ * the input at j + o_r, o_r = (r + 0.5)/f − 0.5 ∈ (−½, ½), so each of the f phases is a fixed 2-tap blend of two
+ * shifted slices of the edge-replicated input (edge replication is exactly PyTorch's clamping at both ends), and
+ * the phases interleave by a stack and a reshape. Forward and backward are slices, pads and element-wise ops that
+ * jax-js fuses, where a gather's backward is a scatter-add.
+ */
+function resizeAxisPhases(x: np.Array, axis: 1 | 2, factor: number): np.Array {
+  const shape = x.shape;
+  const n = shape[axis];
+  const at = (a: number, b: number): np.Array => (axis === 1 ? x.ref.slice([], [a, b]) : x.ref.slice([], [], [a, b]));
+  const xp = np.concatenate([at(0, 1), x.ref, at(n - 1, n)], axis);
+  x.dispose();
+  const window = (start: number): np.Array => (axis === 1 ? xp.ref.slice([], [start, start + n]) : xp.ref.slice([], [], [start, start + n]));
+  const phases: np.Array[] = [];
+  for (let r = 0; r < factor; r++) {
+    const o = (r + 0.5) / factor - 0.5;
+    phases.push(o < 0 ? window(0).mul(-o).add(window(1).mul(1 + o)) : window(1).mul(1 - o).add(window(2).mul(o)));
+  }
+  xp.dispose();
+  const out = [...shape];
+  out[axis] = n * factor;
+  return np.stack(phases, axis + 1).reshape(out);
+}
+
 /** Bilinear resize of `[N, H, W, C]` to `[N, outH, outW, C]`, align_corners = false. */
 export function resizeBilinear(x: np.Array, outH: number, outW: number, mode: ResizeMode = "auto"): np.Array {
   if (x.ndim !== 4) throw new ConfigError("resizeBilinear", `expected an NHWC map, got shape [${x.shape.join(", ")}]`);
   if (!(outH >= 1 && outW >= 1)) throw new ConfigError("resizeBilinear", `output size ${outW}×${outH} is empty`);
-  const pick = (inSize: number, outSize: number): "matrix" | "taps" => {
+  const integerUp = (inSize: number, outSize: number): boolean => outSize > inSize && outSize % inSize === 0;
+  const pick = (inSize: number, outSize: number): "matrix" | "taps" | "phases" => {
+    if (mode === "phases") {
+      if (!integerUp(inSize, outSize)) throw new ConfigError("resizeBilinear", `phases need an integer up-sampling factor, got ${inSize} → ${outSize}`);
+      return mode;
+    }
     if (mode !== "auto") return mode;
+    if (integerUp(inSize, outSize)) return "phases";
     return outSize >= 4 * inSize || inSize >= 4 * outSize ? "taps" : "matrix";
+  };
+  const along = (y: np.Array, axis: 1 | 2, inSize: number, outSize: number): np.Array => {
+    const how = pick(inSize, outSize);
+    if (how === "phases") return resizeAxisPhases(y, axis, outSize / inSize);
+    return how === "matrix" ? resizeAxisMatrix(y, axis, outSize) : resizeAxisTaps(y, axis, outSize);
   };
   let y = x;
   const [, H, W] = x.shape;
-  if (outH !== H) y = pick(H, outH) === "matrix" ? resizeAxisMatrix(y, 1, outH) : resizeAxisTaps(y, 1, outH);
-  if (outW !== W) y = pick(W, outW) === "matrix" ? resizeAxisMatrix(y, 2, outW) : resizeAxisTaps(y, 2, outW);
+  // Width first: when up-sampling, the first pass then runs on the fewer (input) rows.
+  if (outW !== W) y = along(y, 2, W, outW);
+  if (outH !== H) y = along(y, 1, H, outH);
   return y;
 }
 

@@ -9,6 +9,7 @@ import { registerBenchNn } from "./bench-nn.ts";
 import { registerSynth } from "./synth.ts";
 import { registerModelInfo } from "./model-info.ts";
 import { registerBenchModel } from "./bench-model.ts";
+import { registerBenchEncode } from "./bench-encode.ts";
 import { registerTrain } from "./train.ts";
 import { registerEval } from "./eval.ts";
 import { registerSegment } from "./segment.ts";
@@ -38,4 +39,5 @@ export function registerCommands(program: Command): void {
   const bench = registerBench(program);
   registerBenchNn(bench);
   registerBenchModel(bench);
+  registerBenchEncode(bench);
 }

@@ -1,0 +1,54 @@
+/**
+ * `rtgs2 bench encode --config lite|paper [--gaussians N] [--chunk N] [--threads N] [--no-train] [--json]`:
+ * Gaussian-encoder speed, a cold encode of a procedural room and one pre-training step
+ * (src/eval/bench-encode.ts; ARCHITECTURE.md §5 fields). Runs in a child process started with
+ * `RTGS2_THREADS=N`, as `bench model` does; this command imports no jax-js itself.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { ConfigError, Rtgs2Error } from "../../core/errors.ts";
+import { parseIntFlag, parseThreads } from "../options.ts";
+
+interface BenchEncodeFlags {
+  config: string;
+  gaussians: string;
+  chunk: string;
+  threads?: string;
+  train: boolean;
+  json?: boolean;
+}
+
+/** Add the `encode` subcommand to the `bench` command group. */
+export function registerBenchEncode(bench: Command): void {
+  bench
+    .command("encode")
+    .description("Gaussian-encoder speed: a cold encode of a procedural room, and one pre-training step")
+    .option("--config <name>", "lite or paper (tiny for a quick check)", "lite")
+    .option("--gaussians <n>", "Gaussians in the procedural room", "150000")
+    .option("--chunk <n>", "most Gaussians in one chunk's core", "60000")
+    .option("--threads <n>", "wasm worker threads (default: all cores)")
+    .option("--no-train", "skip the training-step measurement")
+    .option("--json", "print one JSON object")
+    .action(async (flags: BenchEncodeFlags) => {
+      if (!["lite", "paper", "tiny"].includes(flags.config)) {
+        throw new ConfigError("--config", `expected lite, paper or tiny, got "${flags.config}"`);
+      }
+      const threads = parseThreads(flags.threads);
+      const gaussians = parseIntFlag(flags.gaussians, "--gaussians", 1000);
+      const chunk = parseIntFlag(flags.chunk, "--chunk", 1000);
+      const args = ["--config", flags.config, "--gaussians", String(gaussians), "--chunk", String(chunk)];
+      if (!flags.train) args.push("--no-train");
+      if (flags.json) args.push("--json");
+      const entry = fileURLToPath(new URL("../../eval/bench-encode.ts", import.meta.url));
+      const code = await new Promise<number>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), entry, ...args], {
+          env: { ...process.env, RTGS2_THREADS: String(threads) },
+          stdio: ["ignore", "inherit", "inherit"],
+        });
+        child.on("error", reject);
+        child.on("exit", (c, signal) => resolve(c ?? (signal !== null ? 1 : 0)));
+      });
+      if (code !== 0) throw new Rtgs2Error(`bench encode: benchmark process exited with code ${code}`);
+    });
+}

@@ -90,6 +90,23 @@ test("pretrain --json on a generated dataset: checkpoints, log, resume, and expo
     assert.equal(ej.encoder, trained.id);
     assert.equal(shipped.id, trained.id);
     assert.equal(dst.metadata.encoder, trained.id);
+
+    // The probe on the features the exported encoder writes, and on the raw input.
+    const enc = rtgs2("encode", "--encoder", exported, "--data", data, "--sidecar", "--json");
+    assert.equal(enc.code, 0, enc.stderr);
+    const probe = rtgs2("probe", "--data", data, "--epochs", "3", "--json");
+    assert.equal(probe.code, 0, probe.stderr);
+    const pj = JSON.parse(probe.stdout) as Record<string, unknown>;
+    assert.equal(pj.input, "features");
+    assert.equal(pj.encoder, trained.id);
+    assert.equal(pj.dim, 32);
+    assert.deepEqual([pj.trainScenes, pj.testScenes], [1, 1]);
+    for (const k of ["mIoU", "mAcc", "oAcc"]) assert.ok(Number.isFinite(pj[k]) && (pj[k] as number) >= 0 && (pj[k] as number) <= 100, k);
+    assert.ok("top20" in pj && Array.isArray(pj.perClass));
+    const raw = rtgs2("probe", "--data", data, "--raw", "--epochs", "3", "--json");
+    assert.equal(raw.code, 0, raw.stderr);
+    assert.equal((JSON.parse(raw.stdout) as { dim: number }).dim, 10);
+    oneLineError(rtgs2("probe", "--data", data, "--raw", "--random-encoder"), /pick at most one input/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

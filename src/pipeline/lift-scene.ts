@@ -16,7 +16,7 @@ import { frustumIoU, viewVisibility } from "../datasets/view-pairs.ts";
 import { evaluateSegmentation } from "../metrics/segmentation.ts";
 import { viewConsistency, type ConsistencyView } from "../metrics/view-consistency.ts";
 import type { GaussianCloud } from "../splat/cloud.ts";
-import { liftLabels, renderLabels, writeLiftedPly, type EvidenceSource, type LiftResult } from "./lift.ts";
+import { evidenceLabels, liftLabels, renderLabels, writeLiftedPly, type EvidenceSource, type LiftResult } from "./lift.ts";
 
 /** The number of classes of a scene's class table, checked for the weight pass's 1–64 channels. */
 function sceneClasses(scene: Scene): number {
@@ -104,6 +104,11 @@ export interface LiftSceneOptions {
    * best any per-Gaussian labelling of these splats can do, as the splats do not tile the surfaces exactly.
    */
   gaussianGtRenders?: boolean;
+  /**
+   * Lift from these views only (default: all). Every view is still scored; the views left out are also scored
+   * on their own (`heldOut`), which shows how the lifted labels render from cameras that gave no evidence.
+   */
+  liftViews?: readonly number[];
 }
 
 export interface LiftSceneResult {
@@ -131,6 +136,8 @@ export interface LiftSceneResult {
   perView: LabelScores;
   /** With `gaussianGtRenders`: the ply's ground-truth `label` rendered the same way as the lifted labels. */
   gaussianGt?: LabelScores;
+  /** With `liftViews`: mIoU (percent) over the views that were not lifted from, lifted renders and source labels. */
+  heldOut?: { views: number; mIoU: number; perViewMIoU: number };
   /** View pairs the consistency used, and pixels it counted. */
   pairs: number;
   countedPixels: number;
@@ -154,12 +161,13 @@ export async function liftScene(
   const K = src.classes;
   const cloud = scene.loadGaussians();
   const cameras = scene.cameras;
-  const progress = createProgress(`lift ${scene.name}`, cameras.length * 2, { quiet: options.progress === false });
+  const progress = createProgress(`lift ${scene.name}`, (options.liftViews?.length ?? cameras.length) + cameras.length, { quiet: options.progress === false });
   const sourceLabels: Uint16Array[] = [];
   let lift: LiftResult;
   try {
     lift = await liftLabels(cloud, cameras, src, {
       threads: options.threads,
+      views: options.liftViews,
       onView: (v, labels) => {
         sourceLabels[v] = labels;
         progress.tick();
@@ -183,6 +191,7 @@ export async function liftScene(
       const depth = loadDepth(scene, v);
       const pred = await renderLabels(cloud, lift.labels, K, cameras[v], { threads: options.threads });
       lifted.push({ camera: cameras[v], depth, gt, pred });
+      sourceLabels[v] ??= evidenceLabels(await src.evidence(v, cameras[v]));
       perView.push({ camera: cameras[v], depth, gt, pred: sourceLabels[v] });
       if (gtPerGaussian) {
         gaussianGt.push({ camera: cameras[v], depth, gt, pred: await renderLabels(cloud, gtPerGaussian, K, cameras[v], { threads: options.threads }) });
@@ -194,6 +203,15 @@ export async function liftScene(
     const consistencyOptions = { frustumIoU: (a: number, b: number) => frustumIoU(vis, a, b) };
     const vcLifted = viewConsistency(lifted, consistencyOptions);
     const vcPerView = viewConsistency(perView, consistencyOptions);
+    const liftedFrom = new Set(options.liftViews ?? cameras.map((_, v) => v));
+    const held = lifted.map((_, v) => v).filter((v) => !liftedFrom.has(v));
+    const heldOut = held.length > 0 && options.liftViews
+      ? {
+          views: held.length,
+          mIoU: evaluateSegmentation(held.map((v) => lifted[v]), K).mIoU,
+          perViewMIoU: evaluateSegmentation(held.map((v) => perView[v]), K).mIoU,
+        }
+      : undefined;
     const acc = gaussianAccuracy(cloud, lift.labels, lift.accumulator.values, K + 1);
     return {
       scene: scene.name,
@@ -213,6 +231,7 @@ export async function liftScene(
       gaussianGt: gtPerGaussian
         ? { mIoU: evaluateSegmentation(gaussianGt, K).mIoU, viewConsistency: viewConsistency(gaussianGt, consistencyOptions).viewConsistency }
         : undefined,
+      heldOut,
       pairs: vcLifted.pairs,
       countedPixels: vcLifted.counted,
       accumulateSecondsPerView: lift.accumulateSeconds / Math.max(1, lift.views),

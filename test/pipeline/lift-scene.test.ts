@@ -11,7 +11,9 @@ import { loadLabels } from "../../src/datasets/frames.ts";
 import { gtLabelSource, liftScene, noisyLabelSource } from "../../src/pipeline/lift-scene.ts";
 import { closeRenderWorkers } from "../../src/render/render.ts";
 import { readSplatSync } from "../../src/splat/io/index.ts";
-import { ConfigError } from "../../src/core/errors.ts";
+import { ConfigError, MissingFileError } from "../../src/core/errors.ts";
+import { Command } from "commander";
+import { registerLift } from "../../src/cli/commands/lift.ts";
 import type { PixelEvidence } from "../../src/pipeline/lift.ts";
 
 after(closeRenderWorkers);
@@ -53,6 +55,13 @@ test("liftScene with the ground-truth source: per-view scores are the GT's own, 
   assert.ok(r.pairs > 0 && r.countedPixels > 0);
   const { cloud } = readSplatSync(out);
   for (const name of ["label", "label_confidence", "gt_label"]) assert.ok(cloud.extras.has(name), name);
+  // Lifting from views 1..5 scores view 0 as held out (the GT source itself scores 100 there).
+  const h = await liftScene(sceneDir, "gt", { threads: 2, progress: false, liftViews: [1, 2, 3, 4, 5] });
+  assert.equal(h.heldOut?.views, 1);
+  assert.equal(h.heldOut?.perViewMIoU, 100);
+  assert.ok(h.heldOut!.mIoU > 10 && h.heldOut!.mIoU <= 100);
+  assert.equal(h.perView.viewConsistency, r.perView.viewConsistency, "view 0's source labels are still scored");
+  assert.equal(r.heldOut, undefined);
 });
 
 test("the noisy source is seeded, keeps ignore pixels, changes a plausible fraction, and lifting beats it", async () => {
@@ -91,17 +100,26 @@ test("rtgs2 lift --labels gt --json prints the contract's fields and writes the 
 
 test("rtgs2 lift: bad input is one line on stderr, exit 2, empty stdout", () => {
   const out = join(work, "bad.ply");
-  const cases: [string[], RegExp][] = [
-    [["lift", join(work, "nope"), "--out", out, "--labels", "gt", "--json"], /nope/],
-    [["lift", sceneDir, "--out", out, "--labels", "predicted", "--json"], /--labels.*gt, noisy-gt.*predicted/],
-    [["lift", sceneDir, "--out", out, "--json"], /Segmenter/],
+  const r = rtgs2("lift", sceneDir, "--out", out, "--labels", "predicted", "--json");
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /--labels.*gt, noisy-gt.*predicted/);
+  assert.ok(!existsSync(out));
+});
+
+test("rtgs2 lift: a missing scene, a non-ply output, --model without the Segmenter and --model with --labels are typed errors", async () => {
+  const out = join(work, "bad2.ply");
+  const cases: [string[], typeof ConfigError | typeof MissingFileError, RegExp][] = [
+    [[join(work, "nope"), "--out", out, "--labels", "gt"], MissingFileError, /nope/],
+    [[sceneDir, "--out", join(work, "x.png"), "--labels", "gt"], ConfigError, /--out.*\.ply/],
+    [[sceneDir, "--out", out], ConfigError, /Segmenter/],
+    [[sceneDir, "--out", out, "--labels", "gt", "--model", "m.safetensors"], ConfigError, /either --model or --labels/],
   ];
-  for (const [args, pattern] of cases) {
-    const r = rtgs2(...args);
-    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-    assert.equal(r.stdout, "");
-    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-    assert.match(r.stderr, pattern);
+  for (const [args, type, pattern] of cases) {
+    const program = new Command().exitOverride();
+    registerLift(program);
+    await assert.rejects(program.parseAsync(["lift", ...args, "--json"], { from: "user" }), (e: Error) => e instanceof type && pattern.test(e.message));
   }
   assert.ok(!existsSync(out));
 });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { ConfigError, MissingFileError } from "../../core/errors.ts";
+import { readScene } from "../../datasets/detect.ts";
 import { liftScene, type LabelNoise } from "../../pipeline/lift-scene.ts";
 import { parseIntFlag, parseThreads, printJson, say } from "../options.ts";
 
@@ -11,6 +12,7 @@ interface LiftFlags {
   noiseSeed?: string;
   recolor: boolean;
   gaussianGt?: boolean;
+  holdout?: boolean;
   threads?: string;
   json?: boolean;
 }
@@ -28,6 +30,7 @@ export function registerLift(program: Command): void {
     .option("--noise-seed <n>", "seed of the noisy-gt source", "0")
     .option("--no-recolor", "keep the input's SH colours instead of colouring by class")
     .option("--gaussian-gt", "also render the ply's per-Gaussian ground-truth labels and score them (gaussianGt)")
+    .option("--holdout", "lift from the train views only (index % 8 != 0) and also score the held-out novel views (heldOut)")
     .option("--threads <n>", "worker threads (default: all cores; never changes the result)")
     .option("--json", "print one JSON object")
     .action(async (scene: string, flags: LiftFlags) => {
@@ -39,6 +42,7 @@ export function registerLift(program: Command): void {
       const threads = parseThreads(flags.threads);
       const noise: LabelNoise = { seed: parseIntFlag(flags.noiseSeed ?? "0", "--noise-seed", 0) };
       if (!existsSync(scene)) throw new MissingFileError(scene, "no such scene folder");
+      const sceneData = readScene(scene);
       if (flags.labels === undefined) {
         // Integration hook: build the stage-3 Segmenter from flags.model (or the bundled default), adapt it with
         // segmenterSource({ classes, probabilities: (v, camera) => segmenter.probabilities(camera) }) from
@@ -48,11 +52,12 @@ export function registerLift(program: Command): void {
           "lifting network predictions needs the stage-3 Segmenter (src/pipeline/segment.ts), which this build does not have yet; use --labels gt",
         );
       }
-      const r = await liftScene(scene, flags.labels === "gt" ? "gt" : noise, {
+      const r = await liftScene(sceneData, flags.labels === "gt" ? "gt" : noise, {
         threads,
         out: flags.out,
         recolor: flags.recolor,
         gaussianGtRenders: flags.gaussianGt,
+        liftViews: flags.holdout ? sceneData.split.train : undefined,
         progress: !flags.json,
       });
       const { gaussians, viewConsistency, gtCeiling, mIoU, gaussianAccuracy, ...rest } = r;
@@ -62,6 +67,7 @@ export function registerLift(program: Command): void {
       say(false, `lifted ${r.views} views of ${r.scene} onto ${r.gaussians.toLocaleString("en-US")} Gaussians (${pct(100 * r.seenRatio)} seen) → ${flags.out}`);
       say(false, `  lifted:   mIoU ${pct(r.mIoU)}, view consistency ${r.viewConsistency.toFixed(4)} (GT ceiling ${r.gtCeiling.toFixed(4)})`);
       say(false, `  per view: mIoU ${pct(r.perView.mIoU)}, view consistency ${r.perView.viewConsistency.toFixed(4)}`);
+      if (r.heldOut) say(false, `  ${r.heldOut.views} held-out views: lifted mIoU ${pct(r.heldOut.mIoU)}, per view ${pct(r.heldOut.perViewMIoU)}`);
       say(false, `  per-Gaussian accuracy ${pct(r.gaussianAccuracy)} (weighted by α·T ${pct(r.gaussianAccuracyWeighted)}, unseen as wrong ${pct(r.gaussianAccuracyAll)})`);
       say(false, `  ${(r.accumulateSecondsPerView * 1000).toFixed(0)} ms per view to accumulate, ${r.seconds.toFixed(1)} s in all`);
     });

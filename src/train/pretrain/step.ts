@@ -3,7 +3,7 @@
  * run both views as one encoder batch, and apply InfoNCE to the correspondence rows. BatchNorm statistics come
  * back as the auxiliary output, so a training loop can carry them.
  */
-import { numpy as np, valueAndGrad } from "../../nn/jax.ts";
+import { numpy as np, jit, random, valueAndGrad } from "../../nn/jax.ts";
 import type { Rng } from "../../core/rng.ts";
 import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
 import type { GaussianEncoder, GaussianEncoderParams } from "../../models/gaussian-encoder/encoder.ts";
@@ -13,6 +13,8 @@ import {
   planCapacities,
   planEncoder,
   toDevicePlan,
+  planArrays,
+  withPlanArrays,
   type DevicePlan,
 } from "../../models/gaussian-encoder/levels.ts";
 import { INPUT_CHANNELS } from "../../models/gaussian-encoder/input.ts";
@@ -83,18 +85,88 @@ export interface PairGradient {
   state: EncoderBnStates;
 }
 
+/** Options of `pairLossAndGrad`. */
+export interface PairLossOptions {
+  train: boolean;
+  key?: np.Array;
+  tau?: number;
+  /**
+   * Run the loss and gradient as one compiled function (jax-js `jit`), cached per encoder and traced once per
+   * set of shapes — with bucketed pairs (`preparePair`'s default) a handful of traces in a whole run.
+   */
+  jit?: boolean;
+}
+
+type LossFn = (
+  p: GaussianEncoderParams,
+  s: EncoderBnStates,
+  x: np.Array,
+  tables: np.Array[],
+  i1: np.Array,
+  i2: np.Array,
+  key: np.Array,
+) => [[np.Array, EncoderBnStates], GaussianEncoderParams];
+
+/** A compiled loss-and-gradient of one encoder; `template` is set before each call (static plan numbers). */
+interface CompiledStep {
+  template: DevicePlan | null;
+  train: boolean;
+  tau: number;
+  fn: (...args: Parameters<LossFn>) => ReturnType<LossFn>;
+}
+
+const compiled = new WeakMap<GaussianEncoder, Map<string, CompiledStep>>();
+
+function compiledStep(encoder: GaussianEncoder, train: boolean, tau: number, withKey: boolean): CompiledStep {
+  let byMode = compiled.get(encoder);
+  if (byMode === undefined) compiled.set(encoder, (byMode = new Map()));
+  const name = `${train}/${tau}/${withKey}`;
+  const have = byMode.get(name);
+  if (have !== undefined) return have;
+  const entry: CompiledStep = {
+    template: null,
+    train,
+    tau,
+    fn: () => {
+      throw new Error("unreachable");
+    },
+  };
+  const raw: LossFn = (p, s, x, tables, i1, i2, key) => {
+    if (!withKey) key.dispose();
+    if (entry.template === null) throw new Error("compiled step called without a plan");
+    const plan = withPlanArrays(entry.template, tables);
+    const f = (pp: GaussianEncoderParams): [np.Array, EncoderBnStates] => {
+      const out = encoder.apply(pp, x, plan, { train, state: s, key: withKey ? key : undefined });
+      return [infoNCE(out.y.ref, out.y, i1, i2, tau), out.state];
+    };
+    return valueAndGrad(f, { hasAux: true })(p) as unknown as [[np.Array, EncoderBnStates], GaussianEncoderParams];
+  };
+  entry.fn = jit(raw as never) as unknown as CompiledStep["fn"];
+  byMode.set(name, entry);
+  return entry;
+}
+
 /**
  * InfoNCE of a pair and its gradient with respect to the parameters. Consumes `params` and `state` (the
- * returned state replaces it); borrows the pair. `train` enables batch statistics and drop-path (`key` required when the config's rate is non-zero).
+ * returned state replaces it); borrows the pair. `train` enables batch statistics and drop-path (`key` required
+ * when the config's rate is non-zero; consumed). `jit` compiles the whole step (see `PairLossOptions`).
  */
 export function pairLossAndGrad(
   encoder: GaussianEncoder,
   params: GaussianEncoderParams,
   state: EncoderBnStates,
   pair: DevicePair,
-  options: { train: boolean; key?: np.Array; tau?: number },
+  options: PairLossOptions,
 ): PairGradient {
   const tau = options.tau ?? INFONCE_TEMPERATURE;
+  if (options.jit === true) {
+    const step = compiledStep(encoder, options.train, tau, options.key !== undefined);
+    step.template = pair.plan;
+    const tables = planArrays(pair.plan).map((a) => a.ref);
+    const [[value, next], grads] = step.fn(params, state, pair.input.ref, tables, pair.idx1.ref, pair.idx2.ref, options.key ?? random.key(0));
+    step.template = null;
+    return { loss: value.item(), grads, state: next };
+  }
   const f = (p: GaussianEncoderParams): [np.Array, EncoderBnStates] => {
     const out = encoder.apply(p, pair.input.ref, pair.plan, { train: options.train, state, key: options.key });
     return [infoNCE(out.y.ref, out.y, pair.idx1.ref, pair.idx2.ref, tau), out.state];

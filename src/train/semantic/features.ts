@@ -4,18 +4,18 @@
  *   sidecar `SCENE/features.safetensors` (tensor `f_pc` [N, 32], metadata `encoder`);
  * - `random:<seed>`: the control of the paper's ablation — the features of an untrained (seeded, randomly
  *   initialised) lite Gaussian encoder, computed here.
- * The Gaussian-encoder engineer's pipeline/encode.ts will own the encoded path; this module reads the same
- * artefacts until then.
+ * The encoded path is pipeline/encode.ts's loader; this module adds the control and the id lookup for cache keys.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, InvalidFileError, MissingFileError } from "../../core/errors.ts";
+import { ConfigError } from "../../core/errors.ts";
 import { Rng } from "../../core/rng.ts";
 import { fileSource } from "../../splat/io/source.ts";
 import { parsePlyHeader } from "../../splat/io/ply-header.ts";
 import { readSplatSync } from "../../splat/io/index.ts";
-import { featureChannelCount, featureMatrix, type GaussianCloud } from "../../splat/cloud.ts";
-import { readSafetensors, float16BitsToFloat32 } from "../../nn/safetensors.ts";
+import type { GaussianCloud } from "../../splat/cloud.ts";
+import { readSafetensors } from "../../nn/safetensors.ts";
+import { loadSceneFeatures as loadEncodedFeatures } from "../../pipeline/encode.ts";
 
 /** `encoded` (the scene's own features) or `random:<seed>` (an untrained encoder's, the control). */
 export type FeatureSource = "encoded" | `random:${number}`;
@@ -82,8 +82,9 @@ export interface SceneFeatures {
 }
 
 /**
- * Load a scene's Gaussians and the features of `source`. For `encoded`, a scene without features is a
- * MissingFileError that says to run `rtgs2 encode`.
+ * Load a scene's Gaussians and the features of `source`. `encoded` goes through pipeline/encode.ts's
+ * `loadSceneFeatures` (ply `f_pc_*` with its encoder comment, else a sidecar that must match the ply); a scene
+ * without features is a MissingFileError that says to run `rtgs2 encode`.
  */
 export async function loadSceneFeatures(splatPath: string, root: string, source: FeatureSource, sceneName = root): Promise<SceneFeatures> {
   const file = readSplatSync(splatPath);
@@ -93,23 +94,8 @@ export async function loadSceneFeatures(splatPath: string, root: string, source:
     const features = await randomEncoderFeatures(cloud, seed);
     return { cloud, features, channels: 32, encoder: source };
   }
-  const channels = featureChannelCount(cloud);
-  if (channels > 0) {
-    return { cloud, features: featureMatrix(cloud), channels, encoder: encoderFromComments(file.comments) ?? UNRECORDED_ENCODER };
-  }
-  const side = sidecarPath(root);
-  if (existsSync(side)) {
-    const st = readSafetensors(side);
-    const t = st.tensors.get("f_pc");
-    if (t === undefined) throw new InvalidFileError(side, `no tensor "f_pc"`);
-    if (t.shape.length !== 2 || t.shape[0] !== cloud.count) {
-      throw new InvalidFileError(side, `tensor "f_pc" has shape [${t.shape.join(", ")}], expected [${cloud.count}, C] for ${splatPath}`);
-    }
-    const data = t.dtype === "F16" ? float16BitsToFloat32(t.data as Uint16Array) : t.dtype === "F32" ? (t.data as Float32Array) : null;
-    if (data === null) throw new InvalidFileError(side, `tensor "f_pc" must be F32 or F16, got ${t.dtype}`);
-    return { cloud, features: data, channels: t.shape[1], encoder: st.metadata.encoder ?? UNRECORDED_ENCODER };
-  }
-  throw new MissingFileError(splatPath, `scene ${sceneName} has no f_pc_* features (run \`rtgs2 encode\` first, or train with --features random)`);
+  const r = loadEncodedFeatures({ root, splatPath, name: sceneName }, { splat: file });
+  return { cloud, features: r.features, channels: r.features.length / Math.max(1, cloud.count), encoder: r.encoder };
 }
 
 /** Features of a seeded, untrained lite Gaussian encoder (eval mode, chunks of at most 50k Gaussians). */

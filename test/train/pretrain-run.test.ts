@@ -54,6 +54,10 @@ test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical
       assert.deepEqual(toHost(arr.ref), toHost((pb.get(path) as typeof arr).ref), path);
     }
     assert.deepEqual(b.val.map((v) => v.loss), [a.val[1].loss]);
+    assert.throws(
+      () => runPretrain(scenes, { ...common, steps: 6, out: outB, resume: true, lr: 2e-3 }),
+      (e: unknown) => e instanceof ConfigError && e.field === "lr" && /needs the run's lr 0\.001/.test(e.message),
+    );
     const logB = new JsonlLogger(join(dir, "b.jsonl"), { resumeStep: Infinity }).read();
     assert.deepEqual(logB.filter((r) => "loss" in r).map((r) => r.loss), log.filter((r) => "loss" in r).map((r) => r.loss));
 

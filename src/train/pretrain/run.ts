@@ -128,6 +128,8 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const encoder = new GaussianEncoder(options.config);
   const opt = new AdamW({ weightDecay: options.weightDecay ?? 1e-5, maxGradNorm: options.clip ?? 1 });
   const lr = options.lr ?? 1e-3;
+  // The settings a resume must share with the run it continues (the step count and time budget may change).
+  const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel };
 
   // Pairs per scene come from their own seeded stream, so they do not depend on the step count.
   const pairRng = new Rng(seed).fork("pairs");
@@ -167,6 +169,12 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
       throw new InvalidFileError(lastPath, "was trained with a different encoder config");
     }
     if (ck.rng === undefined) throw new InvalidFileError(lastPath, "has no RNG state (not a training checkpoint)");
+    if (ck.metadata.pretrain !== undefined) {
+      const stored = JSON.parse(ck.metadata.pretrain) as Record<string, number>;
+      for (const [k, v] of Object.entries(settings)) {
+        if (stored[k] !== v) throw new ConfigError(k, `resuming ${lastPath} needs the run's ${k} ${stored[k]}, got ${v}`);
+      }
+    }
     params = ck.params;
     state = ck.buffers as EncoderBnStates;
     optState = ck.optimizer as AdamWState<GaussianEncoderParams>;
@@ -204,6 +212,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const metadata = (): Record<string, string> => ({
     bestLoss: String(bestLoss),
     seed: String(seed),
+    pretrain: JSON.stringify(settings),
     ...(bestStep === null ? {} : { bestStep: String(bestStep) }),
   });
   const saveLast = (): void =>

@@ -284,7 +284,7 @@ async function main(): Promise<void> {
     while (frameTimes.length > 0 && frameTimes[0] < now - 1000) frameTimes.shift();
     statsEl.textContent =
       `${renderer.backend} · ${width}×${height} · ${mode}\n` +
-      `${frameTimes.length} fps (frames drawn in the last second)\n` +
+      `${lastFrameMs > 0 ? (1000 / lastFrameMs).toFixed(1) : "–"} fps from the last frame's time · ${frameTimes.length} frames drawn in the last second\n` +
       `frame ${lastFrameMs.toFixed(1)} ms = sort ${lastSortMs.toFixed(1)} ms + render ${(lastFrameMs - lastSortMs).toFixed(1)} ms\n` +
       `network — (live segmentation not in this build) · load ${loadMs.toFixed(0)} ms`;
     requestAnimationFrame(tick);

@@ -3,8 +3,8 @@
  * Σ = R·diag(s)²·Rᵀ, Jacobian at the 1.3×-frustum-clamped point, +0.3 dilation, conic, 3σ radius from the larger
  * eigenvalue, α ≥ 1/255 ellipse extents, SH colour clamped at 0, α = min(0.99, o·e^power) dropped below 1/255.
  *
- * Each Gaussian is one quad covering exactly the pixels the tile renderer would evaluate it at: its 16×16 tile
- * rectangle intersected with the α ≥ 1/255 ellipse's box. Quads are drawn front to back with
+ * Each Gaussian is one quad on the axes of its α ≥ 1/255 ellipse (+1 px), and fragments outside its 16×16 tile
+ * rectangle ∩ the ellipse's box are discarded, so it touches exactly the pixels the tile renderer evaluates it at. Quads are drawn front to back with
  * (ONE_MINUS_DST_ALPHA, ONE) blending of premultiplied colour into a float target, so the target holds
  * C = Σ c·α·T and 1 − T, and a second pass writes C + T·background. The CPU's early stop at T < 1e-4 is the
  * only step left out (it changes a pixel by at most 1e-4 of a colour).
@@ -37,35 +37,40 @@ struct VOut {
   @location(0) d: vec2f,
   @location(1) @interpolate(flat) conic: vec3f,
   @location(2) @interpolate(flat) color: vec4f,
+  @location(3) @interpolate(flat) rect: vec4f,
 };
 
-fn shc(base: u32, k: u32) -> vec3f {
-  // coefficient k (0 = DC) of a Gaussian whose padded SH block starts at float 'base'
-  let f = base + k * 3u;
-  return vec3f(shf(f), shf(f + 1u), shf(f + 2u));
+fn shc(t: ptr<function, array<vec4f, 12>>, k: u32) -> vec3f {
+  let f = k * 3u;
+  return vec3f((*t)[f / 4u][f % 4u], (*t)[(f + 1u) / 4u][(f + 1u) % 4u], (*t)[(f + 2u) / 4u][(f + 2u) % 4u]);
 }
-fn shf(f: u32) -> f32 { return sh[f / 4u][f % 4u]; }
 
 fn shColor(id: u32, dir: vec3f) -> vec3f {
-  let base = id * u32(u.bg.w);
+  // The Gaussian's padded SH block as whole vec4 loads (12 at degree 3), then constant-index picks.
+  let n4 = u32(u.bg.w) / 4u;
+  let base4 = id * n4;
+  var t: array<vec4f, 12>;
+  for (var k = 0u; k < 12u; k++) {
+    if (k < n4) { t[k] = sh[base4 + k]; } else { t[k] = vec4f(0.0); }
+  }
   let deg = u32(u.size.w);
-  var c = C0 * shc(base, 0u) + vec3f(0.5);
+  var c = C0 * shc(&t, 0u) + vec3f(0.5);
   if (deg >= 1u) {
     let x = dir.x; let y = dir.y; let z = dir.z;
-    c += -C1 * y * shc(base, 1u) + C1 * z * shc(base, 2u) - C1 * x * shc(base, 3u);
+    c += -C1 * y * shc(&t, 1u) + C1 * z * shc(&t, 2u) - C1 * x * shc(&t, 3u);
     if (deg >= 2u) {
       let xx = x * x; let yy = y * y; let zz = z * z; let xy = x * y; let yz = y * z; let xz = x * z;
-      c += 1.0925484305920792 * xy * shc(base, 4u) - 1.0925484305920792 * yz * shc(base, 5u)
-         + 0.31539156525252005 * (2.0 * zz - xx - yy) * shc(base, 6u) - 1.0925484305920792 * xz * shc(base, 7u)
-         + 0.5462742152960396 * (xx - yy) * shc(base, 8u);
+      c += 1.0925484305920792 * xy * shc(&t, 4u) - 1.0925484305920792 * yz * shc(&t, 5u)
+         + 0.31539156525252005 * (2.0 * zz - xx - yy) * shc(&t, 6u) - 1.0925484305920792 * xz * shc(&t, 7u)
+         + 0.5462742152960396 * (xx - yy) * shc(&t, 8u);
       if (deg >= 3u) {
-        c += -0.5900435899266435 * y * (3.0 * xx - yy) * shc(base, 9u)
-           + 2.890611442640554 * xy * z * shc(base, 10u)
-           - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * shc(base, 11u)
-           + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * shc(base, 12u)
-           - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * shc(base, 13u)
-           + 1.445305721320277 * z * (xx - yy) * shc(base, 14u)
-           - 0.5900435899266435 * x * (xx - 3.0 * yy) * shc(base, 15u);
+        c += -0.5900435899266435 * y * (3.0 * xx - yy) * shc(&t, 9u)
+           + 2.890611442640554 * xy * z * shc(&t, 10u)
+           - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * shc(&t, 11u)
+           + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * shc(&t, 12u)
+           - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * shc(&t, 13u)
+           + 1.445305721320277 * z * (xx - yy) * shc(&t, 14u)
+           - 0.5900435899266435 * x * (xx - 3.0 * yy) * shc(&t, 15u);
       }
     }
   }
@@ -78,6 +83,7 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
   o.d = vec2f(0.0);
   o.conic = vec3f(0.0);
   o.color = vec4f(0.0);
+  o.rect = vec4f(0.0);
   let id = order[ii];
   let po = posOp[id];
   let p = po.xyz;
@@ -124,9 +130,22 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
   let blo = max(lo * 16.0, m - e);
   let bhi = min(hi * 16.0, m + e);
   if (blo.x >= bhi.x || blo.y >= bhi.y) { return o; }
-  let corner = vec2f(select(blo.x, bhi.x, (vi & 1u) != 0u), select(blo.y, bhi.y, (vi & 2u) != 0u));
+  // Oriented quad on the α ≥ 1/255 ellipse's axes (+1 px), clipped to the tile rectangle in the fragment stage.
+  let disc = sqrt(max(0.0, mid * mid - det));
+  let l1 = mid + disc;
+  let l2 = det / l1;
+  let va = vec2f(b, l1 - a);
+  let vb = vec2f(l1 - c, b);
+  var v1 = vec2f(1.0, 0.0);
+  if (dot(va, va) >= dot(vb, vb) && dot(va, va) > 0.0) { v1 = normalize(va); } else if (dot(vb, vb) > 0.0) { v1 = normalize(vb); }
+  let v2 = vec2f(-v1.y, v1.x);
+  let sx = select(-1.0, 1.0, (vi & 1u) != 0u);
+  let sy = select(-1.0, 1.0, (vi & 2u) != 0u);
+  let off = v1 * ((sqrt(qmax * l1) + 1.0) * sx) + v2 * ((sqrt(qmax * l2) + 1.0) * sy);
+  let corner = m + off;
   o.pos = vec4f(corner.x / Wd * 2.0 - 1.0, 1.0 - corner.y / Hd * 2.0, 0.0, 1.0);
-  o.d = corner - m;
+  o.d = off;
+  o.rect = vec4f(blo - m, bhi - m);
   o.conic = vec3f(c / det, -b / det, a / det);
   let src = u32(u.campos.w);
   var col: vec3f;
@@ -143,6 +162,7 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
 
 @fragment fn fs(i: VOut) -> @location(0) vec4f {
   let d = i.d;
+  if (d.x < i.rect.x || d.y < i.rect.y || d.x >= i.rect.z || d.y >= i.rect.w) { discard; }
   let power = -0.5 * (i.conic.x * d.x * d.x + i.conic.z * d.y * d.y) - i.conic.y * d.x * d.y;
   if (power > 0.0) { discard; }
   let alpha = min(0.99, i.color.w * exp(power));
@@ -169,7 +189,7 @@ struct U {
   return vec4f(x, y, 0.0, 1.0);
 }
 
-${"fn ramp(v: f32) -> vec3f"} {
+fn ramp(v: f32) -> vec3f {
   let t = clamp(v, 0.0, 1.0);
   return clamp(vec3f(1.5 - abs(4.0 * t - 3.0), 1.5 - abs(4.0 * t - 2.0), 1.5 - abs(4.0 * t - 1.0)), vec3f(0.0), vec3f(1.0));
 }
@@ -196,35 +216,37 @@ in uint aId;
 out vec2 vD;
 flat out vec3 vConic;
 flat out vec4 vColor;
+flat out vec4 vRect;
 const float C0 = 0.28209479177387814;
 const float C1 = 0.4886025119029199;
 vec4 fetch(sampler2D t, int i) { return texelFetch(t, ivec2(i & 2047, i >> 11), 0); }
-vec3 shc(int base, int k) {
-  int f = base + k * 3;
-  vec3 r;
-  for (int j = 0; j < 3; j++) { int g = f + j; r[j] = fetch(tSh, g >> 2)[g & 3]; }
-  return r;
+vec3 shc(vec4 t[12], int k) {
+  int f = k * 3;
+  return vec3(t[f >> 2][f & 3], t[(f + 1) >> 2][(f + 1) & 3], t[(f + 2) >> 2][(f + 2) & 3]);
 }
 vec3 shColor(int id, vec3 dir) {
-  int base = id * int(uBg.w);
+  int n4 = int(uBg.w) / 4;
+  int base4 = id * n4;
+  vec4 t[12];
+  for (int k = 0; k < 12; k++) t[k] = k < n4 ? fetch(tSh, base4 + k) : vec4(0.0);
   int deg = int(uSize.w);
-  vec3 c = C0 * shc(base, 0) + vec3(0.5);
+  vec3 c = C0 * shc(t, 0) + vec3(0.5);
   if (deg >= 1) {
     float x = dir.x, y = dir.y, z = dir.z;
-    c += -C1 * y * shc(base, 1) + C1 * z * shc(base, 2) - C1 * x * shc(base, 3);
+    c += -C1 * y * shc(t, 1) + C1 * z * shc(t, 2) - C1 * x * shc(t, 3);
     if (deg >= 2) {
       float xx = x * x, yy = y * y, zz = z * z, xy = x * y, yz = y * z, xz = x * z;
-      c += 1.0925484305920792 * xy * shc(base, 4) - 1.0925484305920792 * yz * shc(base, 5)
-         + 0.31539156525252005 * (2.0 * zz - xx - yy) * shc(base, 6) - 1.0925484305920792 * xz * shc(base, 7)
-         + 0.5462742152960396 * (xx - yy) * shc(base, 8);
+      c += 1.0925484305920792 * xy * shc(t, 4) - 1.0925484305920792 * yz * shc(t, 5)
+         + 0.31539156525252005 * (2.0 * zz - xx - yy) * shc(t, 6) - 1.0925484305920792 * xz * shc(t, 7)
+         + 0.5462742152960396 * (xx - yy) * shc(t, 8);
       if (deg >= 3) {
-        c += -0.5900435899266435 * y * (3.0 * xx - yy) * shc(base, 9)
-           + 2.890611442640554 * xy * z * shc(base, 10)
-           - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * shc(base, 11)
-           + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * shc(base, 12)
-           - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * shc(base, 13)
-           + 1.445305721320277 * z * (xx - yy) * shc(base, 14)
-           - 0.5900435899266435 * x * (xx - 3.0 * yy) * shc(base, 15);
+        c += -0.5900435899266435 * y * (3.0 * xx - yy) * shc(t, 9)
+           + 2.890611442640554 * xy * z * shc(t, 10)
+           - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * shc(t, 11)
+           + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * shc(t, 12)
+           - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * shc(t, 13)
+           + 1.445305721320277 * z * (xx - yy) * shc(t, 14)
+           - 0.5900435899266435 * x * (xx - 3.0 * yy) * shc(t, 15);
       }
     }
   }
@@ -232,7 +254,7 @@ vec3 shColor(int id, vec3 dir) {
 }
 void main() {
   gl_Position = vec4(0.0, 0.0, 2.0, 1.0);
-  vD = vec2(0.0); vConic = vec3(0.0); vColor = vec4(0.0);
+  vD = vec2(0.0); vConic = vec3(0.0); vColor = vec4(0.0); vRect = vec4(0.0);
   int id = int(aId);
   vec4 po = fetch(tPosOp, id);
   vec3 p = po.xyz;
@@ -279,9 +301,21 @@ void main() {
   vec2 blo = max(lo * 16.0, m - e);
   vec2 bhi = min(hi * 16.0, m + e);
   if (blo.x >= bhi.x || blo.y >= bhi.y) return;
-  vec2 corner = vec2((gl_VertexID & 1) != 0 ? bhi.x : blo.x, (gl_VertexID & 2) != 0 ? bhi.y : blo.y);
+  float disc = sqrt(max(0.0, mid * mid - det));
+  float l1 = mid + disc;
+  float l2 = det / l1;
+  vec2 va = vec2(b, l1 - a);
+  vec2 vb = vec2(l1 - c, b);
+  vec2 v1 = vec2(1.0, 0.0);
+  if (dot(va, va) >= dot(vb, vb) && dot(va, va) > 0.0) v1 = normalize(va); else if (dot(vb, vb) > 0.0) v1 = normalize(vb);
+  vec2 v2 = vec2(-v1.y, v1.x);
+  float sx = (gl_VertexID & 1) != 0 ? 1.0 : -1.0;
+  float sy = (gl_VertexID & 2) != 0 ? 1.0 : -1.0;
+  vec2 off = v1 * ((sqrt(qmax * l1) + 1.0) * sx) + v2 * ((sqrt(qmax * l2) + 1.0) * sy);
+  vec2 corner = m + off;
   gl_Position = vec4(corner.x / Wd * 2.0 - 1.0, 1.0 - corner.y / Hd * 2.0, 0.0, 1.0);
-  vD = corner - m;
+  vD = off;
+  vRect = vec4(blo - m, bhi - m);
   vConic = vec3(c / det, -b / det, a / det);
   int src = int(uCampos.w);
   vec3 col;
@@ -297,9 +331,11 @@ precision highp float;
 in vec2 vD;
 flat in vec3 vConic;
 flat in vec4 vColor;
+flat in vec4 vRect;
 out vec4 outColor;
 void main() {
   vec2 d = vD;
+  if (d.x < vRect.x || d.y < vRect.y || d.x >= vRect.z || d.y >= vRect.w) discard;
   float power = -0.5 * (vConic.x * d.x * d.x + vConic.z * d.y * d.y) - vConic.y * d.x * d.y;
   if (power > 0.0) discard;
   float alpha = min(0.99, vColor.w * exp(power));

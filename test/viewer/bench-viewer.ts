@@ -1,0 +1,51 @@
+/**
+ * Viewer frame rate in headless Chromium (not part of `npm test`):
+ *   npx tsx test/viewer/bench-viewer.ts SCENE_OR_FILE [--size 640x480] [--frames 20] [--backend webgpu,webgl2]
+ *     [--screenshot OUT.png] [--mode rgb|depth|pca|labels] [--cam N]
+ * Prints one JSON object. Each frame turns the camera (so it sorts anew), draws, and waits for the GPU. Here the
+ * GPU is SwiftShader, a software rasterizer on the CPU: these figures say nothing about a real GPU.
+ */
+import { writeFileSync } from "node:fs";
+import { parseSize } from "../../src/cli/options.ts";
+import { startViewServer } from "../../src/viewer-server/server.ts";
+import type {} from "../../viewer/api.ts";
+import { launchChromium } from "./chromium.ts";
+
+const args = process.argv.slice(2);
+const flag = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+const scene = args[0];
+const size = parseSize(flag("--size", "640x480"));
+const frames = Number(flag("--frames", "20"));
+const backends = flag("--backend", "webgpu,webgl2").split(",") as ("webgpu" | "webgl2")[];
+const shotPath = flag("--screenshot", "");
+const mode = flag("--mode", "rgb");
+const cam = flag("--cam", "0");
+
+const srv = await startViewServer({ scene, port: 0, defaultSize: size });
+const results: Record<string, unknown> = { scene, splats: srv.info.count, width: size.width, height: size.height, frames, gpu: "SwiftShader (software)" };
+try {
+  for (const backend of backends) {
+    const browser = await launchChromium(backend);
+    try {
+      const page = await browser.newPage({ viewport: { width: size.width + (shotPath ? 260 : 0), height: size.height }, deviceScaleFactor: 1 });
+      const ui = shotPath ? "1" : "0";
+      await page.goto(`${srv.url}?backend=${backend}&size=${size.width}x${size.height}&cam=${cam}&mode=${mode}&ui=${ui}`);
+      await page.evaluate(() => window.rtgs2Viewer.ready);
+      await page.evaluate(() => window.rtgs2Viewer.bench(2)); // warm-up
+      results[backend] = await page.evaluate((n) => window.rtgs2Viewer.bench(n), frames);
+      if (shotPath && backend === backends[0]) {
+        await page.evaluate(() => window.rtgs2Viewer.renderNow());
+        await page.waitForTimeout(1200); // let the FPS overlay refresh
+        writeFileSync(shotPath, await page.screenshot());
+      }
+    } finally {
+      await browser.close();
+    }
+  }
+} finally {
+  await srv.close();
+}
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

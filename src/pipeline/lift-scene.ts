@@ -6,7 +6,9 @@
  * ground-truth `label` — next to the same scores of the per-view source labels themselves.
  */
 import { ConfigError } from "../core/errors.ts";
-import { IGNORE_LABEL } from "../core/image.ts";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { IGNORE_LABEL, writePng } from "../core/image.ts";
 import { Rng } from "../core/rng.ts";
 import { createProgress } from "../core/progress.ts";
 import { readScene } from "../datasets/detect.ts";
@@ -16,7 +18,7 @@ import { frustumIoU, viewVisibility } from "../datasets/view-pairs.ts";
 import { evaluateSegmentation } from "../metrics/segmentation.ts";
 import { viewConsistency, type ConsistencyView } from "../metrics/view-consistency.ts";
 import type { GaussianCloud } from "../splat/cloud.ts";
-import { evidenceLabels, liftLabels, renderLabels, writeLiftedPly, type EvidenceSource, type LiftResult } from "./lift.ts";
+import { evidenceLabels, labelColorImage, liftLabels, renderLabels, writeLiftedPly, type EvidenceSource, type LiftResult } from "./lift.ts";
 
 /** The number of classes of a scene's class table, checked for the weight pass's 1–64 channels. */
 function sceneClasses(scene: Scene): number {
@@ -109,6 +111,12 @@ export interface LiftSceneOptions {
    * on their own (`heldOut`), which shows how the lifted labels render from cameras that gave no evidence.
    */
   liftViews?: readonly number[];
+  /**
+   * Write class-colour previews of every `previewEvery`-th view (default 8) into this folder:
+   * `view-NNN-gt.png`, `view-NNN-source.png` (the per-view labels) and `view-NNN-lifted.png`.
+   */
+  previewDir?: string;
+  previewEvery?: number;
 }
 
 export interface LiftSceneResult {
@@ -136,6 +144,8 @@ export interface LiftSceneResult {
   perView: LabelScores;
   /** With `gaussianGtRenders`: the ply's ground-truth `label` rendered the same way as the lifted labels. */
   gaussianGt?: LabelScores;
+  /** Preview files written (with `previewDir`). */
+  previews?: string[];
   /** With `liftViews`: mIoU (percent) over the views that were not lifted from, lifted renders and source labels. */
   heldOut?: { views: number; mIoU: number; perViewMIoU: number };
   /** View pairs the consistency used, and pixels it counted. */
@@ -199,6 +209,21 @@ export async function liftScene(
       progress.tick();
     }
     const renderSeconds = (performance.now() - t1) / 1000;
+    const previews: string[] = [];
+    if (options.previewDir) {
+      const every = options.previewEvery ?? 8;
+      if (!(Number.isInteger(every) && every >= 1)) throw new ConfigError("previewEvery", `must be a positive integer, got ${every}`);
+      mkdirSync(options.previewDir, { recursive: true });
+      const colors = scene.classes.map((c) => c.color);
+      for (let v = 0; v < cameras.length; v += every) {
+        const { width, height } = cameras[v];
+        for (const [kind, labels] of [["gt", lifted[v].gt], ["source", perView[v].pred], ["lifted", lifted[v].pred]] as const) {
+          const path = join(options.previewDir, `view-${String(v).padStart(3, "0")}-${kind}.png`);
+          writePng(path, labelColorImage(labels, width, height, colors));
+          previews.push(path);
+        }
+      }
+    }
     const vis = viewVisibility(cloud.positions, cameras);
     const consistencyOptions = { frustumIoU: (a: number, b: number) => frustumIoU(vis, a, b) };
     const vcLifted = viewConsistency(lifted, consistencyOptions);
@@ -232,6 +257,7 @@ export async function liftScene(
         ? { mIoU: evaluateSegmentation(gaussianGt, K).mIoU, viewConsistency: viewConsistency(gaussianGt, consistencyOptions).viewConsistency }
         : undefined,
       heldOut,
+      previews: options.previewDir ? previews : undefined,
       pairs: vcLifted.pairs,
       countedPixels: vcLifted.counted,
       accumulateSecondsPerView: lift.accumulateSeconds / Math.max(1, lift.views),

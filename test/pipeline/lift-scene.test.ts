@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { synthesizeDataset } from "../../src/scenes/dataset.ts";
 import { readScene } from "../../src/datasets/detect.ts";
 import { loadLabels } from "../../src/datasets/frames.ts";
+import { readPng } from "../../src/core/image.ts";
 import { gtLabelSource, liftScene, noisyLabelSource } from "../../src/pipeline/lift-scene.ts";
 import { closeRenderWorkers } from "../../src/render/render.ts";
 import { readSplatSync } from "../../src/splat/io/index.ts";
@@ -39,7 +40,17 @@ const labelsOf = (e: PixelEvidence) => {
 
 test("liftScene with the ground-truth source: per-view scores are the GT's own, lifted scores are in range", async () => {
   const out = join(work, "gt.ply");
-  const r = await liftScene(sceneDir, "gt", { threads: 2, out, progress: false });
+  const previewDir = join(work, "previews");
+  const r = await liftScene(sceneDir, "gt", { threads: 2, out, progress: false, previewDir, previewEvery: 4 });
+  assert.deepEqual(r.previews?.map((f) => f.slice(previewDir.length + 1)), [
+    "view-000-gt.png", "view-000-source.png", "view-000-lifted.png", "view-004-gt.png", "view-004-source.png", "view-004-lifted.png",
+  ]);
+  const gtPreview = readPng(join(previewDir, "view-004-gt.png"));
+  const gt4 = loadLabels(readScene(sceneDir), 4);
+  const colors = readScene(sceneDir).classes.map((c) => c.color);
+  for (const p of [0, 777, 64 * 48 - 1]) {
+    for (let ch = 0; ch < 3; ch++) assert.ok(Math.abs(gtPreview.data[p * gtPreview.channels + ch] * 255 - (gt4[p] === 65535 ? 0 : colors[gt4[p]][ch])) < 0.6);
+  }
   assert.equal(r.gaussians, 4000);
   assert.equal(r.views, 6);
   assert.equal(r.classes, 28);

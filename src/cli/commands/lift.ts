@@ -13,6 +13,7 @@ interface LiftFlags {
   recolor: boolean;
   gaussianGt?: boolean;
   holdout?: boolean;
+  previews?: string;
   threads?: string;
   json?: boolean;
 }
@@ -31,6 +32,7 @@ export function registerLift(program: Command): void {
     .option("--no-recolor", "keep the input's SH colours instead of colouring by class")
     .option("--gaussian-gt", "also render the ply's per-Gaussian ground-truth labels and score them (gaussianGt)")
     .option("--holdout", "lift from the train views only (index % 8 != 0) and also score the held-out novel views (heldOut)")
+    .option("--previews <dir>", "write class-colour PNGs of every 8th view: ground truth, per-view source labels, lifted")
     .option("--threads <n>", "worker threads (default: all cores; never changes the result)")
     .option("--json", "print one JSON object")
     .action(async (scene: string, flags: LiftFlags) => {
@@ -57,6 +59,7 @@ export function registerLift(program: Command): void {
         out: flags.out,
         recolor: flags.recolor,
         gaussianGtRenders: flags.gaussianGt,
+        previewDir: flags.previews,
         liftViews: flags.holdout ? sceneData.split.train : undefined,
         progress: !flags.json,
       });

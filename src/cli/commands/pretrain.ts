@@ -29,6 +29,7 @@ interface PretrainFlags {
   valPairs: string;
   seed: string;
   log?: string;
+  jit: boolean;
   json?: boolean;
 }
 
@@ -65,6 +66,7 @@ export function registerPretrain(program: Command): void {
     .option("--val-pairs <k>", "held-out view pairs per evaluation (from the splits.val frames)", "8")
     .option("--seed <s>", "seed of pairs, subsampling, augmentation and initialization", "0")
     .option("--log <file>", "JSONL log of per-step losses and held-out losses (default: <ckpt> with .jsonl)")
+    .option("--no-jit", "run each step op by op instead of as one compiled function")
     .option("--json", "print one JSON object")
     .action(async (flags: PretrainFlags) => {
       const { encoderConfig } = await import("../../models/gaussian-encoder/config.ts");
@@ -86,6 +88,7 @@ export function registerPretrain(program: Command): void {
         valPairs: parseIntFlag(flags.valPairs, "--val-pairs", 0),
         seed: parseIntFlag(flags.seed, "--seed", 0),
         log: flags.log ?? logPathOf(flags.out),
+        jit: flags.jit,
         timeBudgetMs: minutes === undefined ? undefined : minutes * 60_000,
       };
       const { pretrainScenesFromDataset } = await import("../../train/pretrain/data.ts");

@@ -66,6 +66,8 @@ export interface PretrainOptions {
   shouldStop?: (step: number) => boolean;
   /** JSONL log: `{step, loss, seconds}` per step and `{step, valLoss}` per evaluation; a resume keeps earlier lines. */
   log?: string;
+  /** Compile each step's loss and gradient with jax-js `jit` (default true; see `PairLossOptions.jit`). */
+  jit?: boolean;
   /** Progress callback after each step. */
   onStep?: (step: number, loss: number) => void;
   /** Called once before the first step with the resolved step count and the step it starts from. */
@@ -128,6 +130,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const encoder = new GaussianEncoder(options.config);
   const opt = new AdamW({ weightDecay: options.weightDecay ?? 1e-5, maxGradNorm: options.clip ?? 1 });
   const lr = options.lr ?? 1e-3;
+  const jit = options.jit ?? true;
   // The settings a resume must share with the run it continues (the step count and time budget may change).
   const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel };
 
@@ -199,7 +202,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
       const r = new Rng(seed).fork(`val${k}`);
       const sample = makePairSample(s.cloud, voxelSubsample(s.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, r, { maxPairs });
       const dp = preparePair(encoder, sample);
-      const g = pairLossAndGrad(encoder, refParams(params), refParams(state), dp, { train: false, tau });
+      const g = pairLossAndGrad(encoder, refParams(params), refParams(state), dp, { train: false, tau, jit });
       disposeParams(g.grads);
       disposeParams(g.state as ParamTree);
       disposePair(dp);
@@ -247,7 +250,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     const sample = makePairSample(s.cloud, voxelSubsample(s.cloud.positions, voxel, rng), pair.visibleA, pair.visibleB, rng, { maxPairs });
     const dp = preparePair(encoder, sample, rng);
     const key = random.key(rng.int(2 ** 31));
-    const g = pairLossAndGrad(encoder, refParams(params), state, dp, { train: true, key, tau });
+    const g = pairLossAndGrad(encoder, refParams(params), state, dp, { train: true, key, tau, jit });
     disposePair(dp);
     state = g.state;
     const next = opt.step(params, g.grads, optState, lr);

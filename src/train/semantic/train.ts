@@ -196,6 +196,12 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
   }
   const epsilon = finetune !== undefined || opts.ablate === "no-lsr" ? 0 : GENERALIZE_EPSILON;
   const lambda = opts.ablate === "no-ceco" || task === "depth" ? 0 : CECO_LAMBDA;
+  if (lambda > 0 && config.decoderDim < config.numClasses) {
+    throw new ConfigError(
+      "--ablate",
+      `L_NC needs a decoder embedding of at least K = ${config.numClasses} dimensions and this network's is ${config.decoderDim}; pass --ablate no-ceco`,
+    );
+  }
   const augMode: AugmentMode = finetune !== undefined ? "finetune" : "generalize";
   const trainSettings: Record<string, unknown> = {
     data: ds.dataset.name,
@@ -352,7 +358,6 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
     saveVdviCheckpoint(path, params, bn, info(), withOptimizer ? optState : undefined);
   };
 
-  const deadline = opts.minutes !== undefined ? t0 + opts.minutes * 60_000 : Infinity;
   const stopAt = opts.stopAfterSteps !== undefined ? step + opts.stopAfterSteps : Infinity;
   let stopped: TrainResult["stopped"] = "done";
   let lastVal: { mIoU?: number; absRel?: number } = {};
@@ -361,6 +366,9 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
   let epochSteps = 0;
   let images = 0;
   const tTrain = performance.now();
+  // The time budget counts training (steps, validation, checkpoints), not the one-off render-cache build.
+  const deadline = opts.minutes !== undefined ? tTrain + opts.minutes * 60_000 : Infinity;
+  let failed = true;
   const progress = createProgress(finetune !== undefined ? `fine-tune ${finetune}` : "train", totalSteps);
   progress.update(step);
   try {
@@ -408,9 +416,11 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
         epochSteps = 0;
       }
     }
+    failed = false;
   } finally {
     progress.done();
-    if (stopped !== "done" || step % stepsPerEpoch !== 0) save(opts.out, true);
+    // After an exception the arrays may be half-consumed: keep the last good checkpoint instead.
+    if (!failed && (stopped !== "done" || step % stepsPerEpoch !== 0)) save(opts.out, true);
     trainStep.dispose();
     evalFwd.dispose();
     opt.dispose();

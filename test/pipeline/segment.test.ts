@@ -15,6 +15,7 @@ import { VdviNet } from "../../src/models/vdvi/index.ts";
 import { saveVdviCheckpoint } from "../../src/train/semantic/checkpoint.ts";
 import { Segmenter, defaultCheckpointPath, segmentSize } from "../../src/pipeline/segment.ts";
 import { tinyDataset, FIXTURE_ENCODER } from "../train/semantic-fixture.ts";
+import { exportCheckpoint } from "../../src/cli/commands/export.ts";
 
 let ds: Awaited<ReturnType<typeof tinyDataset>>;
 let ckpt: string;
@@ -54,6 +55,16 @@ test("segment: probabilities sum to 1 per pixel, labels are their argmax, the re
   assert.ok(out.timing.render > 0 && out.timing.network > 0);
   const parts = out.timing.rgbBranch + out.timing.featureBranch + out.timing.fusion + out.timing.decoder;
   assert.ok(Math.abs(parts - out.timing.network) < 1e-6 * out.timing.network + 1e-9);
+  // The shipping export (float16, no optimizer) loads and predicts nearly the same probabilities.
+  const f16 = join(ds.dir, "..", "export.safetensors");
+  exportCheckpoint(ckpt, f16);
+  const seg16 = Segmenter.load(f16);
+  assert.equal(seg16.encoder, FIXTURE_ENCODER);
+  const p16 = seg16.predict(out.rgb, out.features, 64, 48, 32).probabilities;
+  let maxDiff = 0;
+  for (let i = 0; i < p16.length; i++) maxDiff = Math.max(maxDiff, Math.abs(p16[i] - out.probabilities[i]));
+  assert.ok(maxDiff < 0.02, `float16 export changes probabilities by ${maxDiff}`);
+  seg16.dispose();
   seg.dispose();
 });
 

@@ -133,6 +133,10 @@ async function main(): Promise<void> {
   };
 
   const sorter = new DepthSorter(scene.count);
+  const sigmaMax = new Float32Array(scene.count);
+  for (let i = 0; i < scene.count; i++) {
+    sigmaMax[i] = Math.max(scene.scale[i * 3], scene.scale[i * 3 + 1], scene.scale[i * 3 + 2]);
+  }
   let dirty = true;
   let lastSortMs = 0, lastFrameMs = 0;
   const frameTimes: number[] = [];
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
     }
     const f = frameParams();
     const ts = performance.now();
-    const n = sorter.sort(scene.position, f.view, near);
+    const n = sorter.sort(scene.position, f.view, near, { sigmaMax, ...intr, width, height });
     const tSort = performance.now();
     renderer.draw(f, sorter.order, n);
     lastSortMs = tSort - ts;

@@ -15,7 +15,7 @@ const C0 = 0.28209479177387814;
 const C1 = 0.4886025119029199;
 `;
 
-export const WGSL_SPLAT = /* wgsl */ `
+export const WGSL_PROJECT = /* wgsl */ `
 struct U {
   view0: vec4f, view1: vec4f, view2: vec4f,
   intr: vec4f,
@@ -31,15 +31,9 @@ struct U {
 @group(0) @binding(4) var<storage, read> sh: array<vec4f>;
 @group(0) @binding(5) var<storage, read> alt: array<vec4f>;
 @group(0) @binding(6) var<storage, read> order: array<u32>;
+/** Per sorted instance, 5 vec4: (mean, opacity, valid), quad half-axes, conic, colour, tile∩box rect − mean. */
+@group(0) @binding(7) var<storage, read_write> rec: array<vec4f>;
 ${SH_C}
-struct VOut {
-  @builtin(position) pos: vec4f,
-  @location(0) d: vec2f,
-  @location(1) @interpolate(flat) conic: vec3f,
-  @location(2) @interpolate(flat) color: vec4f,
-  @location(3) @interpolate(flat) rect: vec4f,
-};
-
 fn shc(t: ptr<function, array<vec4f, 12>>, k: u32) -> vec3f {
   let f = k * 3u;
   return vec3f((*t)[f / 4u][f % 4u], (*t)[(f + 1u) / 4u][(f + 1u) % 4u], (*t)[(f + 2u) / 4u][(f + 2u) % 4u]);
@@ -77,19 +71,16 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
   return max(c, vec3f(0.0));
 }
 
-@vertex fn vs(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> VOut {
-  var o: VOut;
-  o.pos = vec4f(0.0, 0.0, 2.0, 1.0);
-  o.d = vec2f(0.0);
-  o.conic = vec3f(0.0);
-  o.color = vec4f(0.0);
-  o.rect = vec4f(0.0);
+@compute @workgroup_size(64) fn project(@builtin(global_invocation_id) g: vec3u) {
+  let ii = g.x + g.y * (65535u * 64u);
+  if (ii >= u32(u.depth.z)) { return; }
+  rec[ii * 5u] = vec4f(0.0);
   let id = order[ii];
   let po = posOp[id];
   let p = po.xyz;
   let W0 = u.view0.xyz; let W1 = u.view1.xyz; let W2 = u.view2.xyz;
   let t = vec3f(dot(W0, p) + u.view0.w, dot(W1, p) + u.view1.w, dot(W2, p) + u.view2.w);
-  if (!(t.z > u.size.z)) { return o; }
+  if (!(t.z > u.size.z)) { return; }
   let q = rot[id];
   let qw = q.x; let qx = q.y; let qy = q.z; let qz = q.w;
   let s = scl[id].xyz;
@@ -113,23 +104,23 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
   let b = dot(t1, Su);
   let c = dot(t1, Sw) + 0.3;
   let det = a * c - b * b;
-  if (!(det > 0.0)) { return o; }
+  if (!(det > 0.0)) { return; }
   let mid = 0.5 * (a + c);
   let lambda = mid + sqrt(max(0.1, mid * mid - det));
   let radius = ceil(3.0 * sqrt(lambda));
   let m = vec2f(fx * t.x * iz + cx, fy * t.y * iz + cy);
   let opacity = po.w;
   let qmax = 2.0 * log(255.0 * opacity);
-  if (!(qmax >= 0.0)) { return o; }
+  if (!(qmax >= 0.0)) { return; }
   let e = vec2f(sqrt(qmax * a) + 1.0, sqrt(qmax * c) + 1.0);
   let grid = ceil(vec2f(Wd, Hd) / 16.0);
   let rv = vec2f(radius);
   let lo = clamp(max(floor((m - rv) / 16.0), floor((m - e) / 16.0)), vec2f(0.0), grid);
   let hi = clamp(min(ceil((m + rv) / 16.0), ceil((m + e) / 16.0)), vec2f(0.0), grid);
-  if (lo.x >= hi.x || lo.y >= hi.y) { return o; }
+  if (lo.x >= hi.x || lo.y >= hi.y) { return; }
   let blo = max(lo * 16.0, m - e);
   let bhi = min(hi * 16.0, m + e);
-  if (blo.x >= bhi.x || blo.y >= bhi.y) { return o; }
+  if (blo.x >= bhi.x || blo.y >= bhi.y) { return; }
   // Oriented quad on the α ≥ 1/255 ellipse's axes (+1 px), clipped to the tile rectangle in the fragment stage.
   let disc = sqrt(max(0.0, mid * mid - det));
   let l1 = mid + disc;
@@ -139,14 +130,9 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
   var v1 = vec2f(1.0, 0.0);
   if (dot(va, va) >= dot(vb, vb) && dot(va, va) > 0.0) { v1 = normalize(va); } else if (dot(vb, vb) > 0.0) { v1 = normalize(vb); }
   let v2 = vec2f(-v1.y, v1.x);
-  let sx = select(-1.0, 1.0, (vi & 1u) != 0u);
-  let sy = select(-1.0, 1.0, (vi & 2u) != 0u);
-  let off = v1 * ((sqrt(qmax * l1) + 1.0) * sx) + v2 * ((sqrt(qmax * l2) + 1.0) * sy);
-  let corner = m + off;
-  o.pos = vec4f(corner.x / Wd * 2.0 - 1.0, 1.0 - corner.y / Hd * 2.0, 0.0, 1.0);
-  o.d = off;
-  o.rect = vec4f(blo - m, bhi - m);
-  o.conic = vec3f(c / det, -b / det, a / det);
+  rec[ii * 5u + 1u] = vec4f(v1 * (sqrt(qmax * l1) + 1.0), v2 * (sqrt(qmax * l2) + 1.0));
+  rec[ii * 5u + 2u] = vec4f(c / det, -b / det, a / det, 0.0);
+  rec[ii * 5u + 4u] = vec4f(blo - m, bhi - m);
   let src = u32(u.campos.w);
   var col: vec3f;
   if (src == 0u) {
@@ -156,7 +142,51 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
   } else {
     col = alt[id].xyz;
   }
-  o.color = vec4f(col, opacity);
+  rec[ii * 5u + 3u] = vec4f(col, 0.0);
+  rec[ii * 5u] = vec4f(m, opacity, 1.0);
+}
+
+`;
+
+export const WGSL_DRAW = /* wgsl */ `
+struct U {
+  view0: vec4f, view1: vec4f, view2: vec4f,
+  intr: vec4f,
+  size: vec4f,
+  campos: vec4f,
+  bg: vec4f,
+  depth: vec4f,
+};
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> rec: array<vec4f>;
+
+struct VOut {
+  @builtin(position) pos: vec4f,
+  @location(0) d: vec2f,
+  @location(1) @interpolate(flat) conic: vec3f,
+  @location(2) @interpolate(flat) color: vec4f,
+  @location(3) @interpolate(flat) rect: vec4f,
+};
+
+
+@vertex fn vs(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> VOut {
+  var o: VOut;
+  let r0 = rec[ii * 5u];
+  if (r0.w == 0.0) {
+    o.pos = vec4f(0.0, 0.0, 2.0, 1.0);
+    o.d = vec2f(0.0); o.conic = vec3f(0.0); o.color = vec4f(0.0); o.rect = vec4f(0.0);
+    return o;
+  }
+  let axes = rec[ii * 5u + 1u];
+  let sx = select(-1.0, 1.0, (vi & 1u) != 0u);
+  let sy = select(-1.0, 1.0, (vi & 2u) != 0u);
+  let off = axes.xy * sx + axes.zw * sy;
+  let corner = r0.xy + off;
+  o.pos = vec4f(corner.x / u.size.x * 2.0 - 1.0, 1.0 - corner.y / u.size.y * 2.0, 0.0, 1.0);
+  o.d = off;
+  o.conic = rec[ii * 5u + 2u].xyz;
+  o.color = vec4f(rec[ii * 5u + 3u].xyz, r0.z);
+  o.rect = rec[ii * 5u + 4u];
   return o;
 }
 

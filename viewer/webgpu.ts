@@ -1,8 +1,11 @@
 /// <reference types="@webgpu/types" />
-/** WebGPU back-end: storage buffers, one instanced triangle-strip draw into rgba16float, a composite pass. */
+/**
+ * WebGPU back-end: a compute pass projects each visible Gaussian once (in sorted order) into a 5-vec4 record,
+ * one instanced triangle-strip draw blends the records' quads into rgba16float, a composite pass shows it.
+ */
 import type { Packed } from "./prepare.ts";
 import { uniformData, type FrameParams, type SplatRenderer } from "./renderer.ts";
-import { WGSL_COMPOSITE, WGSL_SPLAT } from "./shaders.ts";
+import { WGSL_COMPOSITE, WGSL_DRAW, WGSL_PROJECT } from "./shaders.ts";
 
 export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<SplatRenderer> {
   if (!("gpu" in navigator) || !navigator.gpu) throw new Error("WebGPU is not available in this browser");
@@ -16,7 +19,9 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
   const format = navigator.gpu.getPreferredCanvasFormat();
   context.configure({ device, format, alphaMode: "opaque" });
 
-  const splatModule = device.createShaderModule({ code: WGSL_SPLAT });
+  const projModule = device.createShaderModule({ code: WGSL_PROJECT });
+  const splatModule = device.createShaderModule({ code: WGSL_DRAW });
+  const projPipeline = device.createComputePipeline({ layout: "auto", compute: { module: projModule, entryPoint: "project" } });
   const compModule = device.createShaderModule({ code: WGSL_COMPOSITE });
   const blend: GPUBlendComponent = { srcFactor: "one-minus-dst-alpha", dstFactor: "one", operation: "add" };
   const splatPipeline = device.createRenderPipeline({
@@ -34,7 +39,8 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
   const uniforms = device.createBuffer({ size: 128, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
 
   let packed: Packed | undefined;
-  let bufs: Record<"posOp" | "scale" | "rot" | "sh" | "alt" | "order", GPUBuffer> | undefined;
+  let bufs: Record<"posOp" | "scale" | "rot" | "sh" | "alt" | "order" | "rec", GPUBuffer> | undefined;
+  let projGroup: GPUBindGroup | undefined;
   let splatGroup: GPUBindGroup | undefined;
   let acc: GPUTexture | undefined;
   let compGroup: GPUBindGroup | undefined;
@@ -46,8 +52,8 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
   };
   const rebind = () => {
     if (!bufs) return;
-    splatGroup = device.createBindGroup({
-      layout: splatPipeline.getBindGroupLayout(0),
+    projGroup = device.createBindGroup({
+      layout: projPipeline.getBindGroupLayout(0),
       entries: [
         { binding: 0, resource: { buffer: uniforms } },
         { binding: 1, resource: { buffer: bufs.posOp } },
@@ -56,6 +62,14 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
         { binding: 4, resource: { buffer: bufs.sh } },
         { binding: 5, resource: { buffer: bufs.alt } },
         { binding: 6, resource: { buffer: bufs.order } },
+        { binding: 7, resource: { buffer: bufs.rec } },
+      ],
+    });
+    splatGroup = device.createBindGroup({
+      layout: splatPipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: uniforms } },
+        { binding: 1, resource: { buffer: bufs.rec } },
       ],
     });
   };
@@ -72,6 +86,7 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
         sh: storage(p.sh),
         alt: storage(new Float32Array(p.count * 4)),
         order: storage(new Uint32Array(p.count)),
+        rec: device.createBuffer({ size: Math.max(16, p.count * 80), usage: GPUBufferUsage.STORAGE }),
       };
       rebind();
     },
@@ -99,9 +114,18 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
         });
       }
       const ud = uniformData(f, packed.shStride, packed.shDegree);
+      ud[30] = count; // depth.z: instances the projection pass covers
       device.queue.writeBuffer(uniforms, 0, ud.buffer as ArrayBuffer, 0, ud.byteLength);
       device.queue.writeBuffer(bufs.order, 0, order.buffer, order.byteOffset, count * 4);
       const enc = device.createCommandEncoder();
+      if (count > 0) {
+        const cp = enc.beginComputePass();
+        cp.setPipeline(projPipeline);
+        cp.setBindGroup(0, projGroup!);
+        const groups = Math.ceil(count / 64);
+        cp.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+        cp.end();
+      }
       const p1 = enc.beginRenderPass({
         colorAttachments: [{ view: acc.createView(), loadOp: "clear", storeOp: "store", clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
       });

@@ -61,8 +61,15 @@ export interface EvalResult {
   /** Depth checkpoints: Atlas's metrics, per-frame means. */
   depth?: DepthMetrics;
   absRel?: number;
+  absDiff?: number;
+  sqRel?: number;
   rmse?: number;
+  logRmse?: number;
   delta1?: number;
+  delta2?: number;
+  delta3?: number;
+  comp?: number;
+  validPixels?: number;
   task: "semantic" | "depth";
   model: string;
   data: string;
@@ -202,9 +209,7 @@ async function run(seg: Segmenter, opts: EvalOptions, t0: number): Promise<EvalR
   if (seg.task === "depth" && depthFrames.length > 0) {
     const d = meanDepthMetrics(depthFrames);
     result.depth = d;
-    result.absRel = d.absRel;
-    result.rmse = d.rmse;
-    result.delta1 = d.delta1;
+    Object.assign(result, d); // absRel, absDiff, sqRel, rmse, logRmse, delta1..3, comp, validPixels at top level too
   }
   result.seconds = (performance.now() - t0) / 1000;
   return result;

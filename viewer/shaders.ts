@@ -169,8 +169,11 @@ struct VOut {
 };
 
 
-@vertex fn vs(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> VOut {
+// One non-instanced triangle list, 6 vertices per Gaussian (SwiftShader runs instanced draws far slower).
+@vertex fn vs(@builtin(vertex_index) vx: u32) -> VOut {
   var o: VOut;
+  let ii = vx / 6u;
+  let vi = array<u32, 6>(0u, 1u, 2u, 1u, 3u, 2u)[vx % 6u];
   let r0 = rec[ii * 5u];
   if (r0.w == 0.0) {
     o.pos = vec4f(0.0, 0.0, 2.0, 1.0);
@@ -240,9 +243,10 @@ export const GLSL_SPLAT_VS = /* glsl */ `#version 300 es
 precision highp float;
 precision highp int;
 precision highp sampler2D;
+precision highp usampler2D;
 uniform vec4 uView0, uView1, uView2, uIntr, uSize, uCampos, uBg, uDepth;
 uniform sampler2D tPosOp, tScale, tRot, tSh, tAlt;
-in uint aId;
+uniform highp usampler2D tOrder;
 out vec2 vD;
 flat out vec3 vConic;
 flat out vec4 vColor;
@@ -285,7 +289,10 @@ vec3 shColor(int id, vec3 dir) {
 void main() {
   gl_Position = vec4(0.0, 0.0, 2.0, 1.0);
   vD = vec2(0.0); vConic = vec3(0.0); vColor = vec4(0.0); vRect = vec4(0.0);
-  int id = int(aId);
+  // One non-instanced triangle list, 6 vertices per Gaussian (SwiftShader runs instanced draws far slower).
+  int ii = gl_VertexID / 6;
+  int vi = int[6](0, 1, 2, 1, 3, 2)[gl_VertexID % 6];
+  int id = int(texelFetch(tOrder, ivec2(ii & 2047, ii >> 11), 0).r);
   vec4 po = fetch(tPosOp, id);
   vec3 p = po.xyz;
   vec3 W0 = uView0.xyz, W1 = uView1.xyz, W2 = uView2.xyz;
@@ -339,8 +346,8 @@ void main() {
   vec2 v1 = vec2(1.0, 0.0);
   if (dot(va, va) >= dot(vb, vb) && dot(va, va) > 0.0) v1 = normalize(va); else if (dot(vb, vb) > 0.0) v1 = normalize(vb);
   vec2 v2 = vec2(-v1.y, v1.x);
-  float sx = (gl_VertexID & 1) != 0 ? 1.0 : -1.0;
-  float sy = (gl_VertexID & 2) != 0 ? 1.0 : -1.0;
+  float sx = (vi & 1) != 0 ? 1.0 : -1.0;
+  float sy = (vi & 2) != 0 ? 1.0 : -1.0;
   vec2 off = v1 * ((sqrt(qmax * l1) + 1.0) * sx) + v2 * ((sqrt(qmax * l2) + 1.0) * sy);
   vec2 corner = m + off;
   gl_Position = vec4(corner.x / Wd * 2.0 - 1.0, 1.0 - corner.y / Hd * 2.0, 0.0, 1.0);

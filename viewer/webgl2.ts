@@ -1,4 +1,7 @@
-/** WebGL2 fallback: RGBA32F data textures, an instanced triangle strip into an RGBA16F target, a composite pass. */
+/**
+ * WebGL2 fallback: RGBA32F data textures, the sorted ids in an R32UI texture, one triangle list (6 vertices per
+ * Gaussian, projected in the vertex stage) into an RGBA16F target, a composite pass.
+ */
 import type { Packed } from "./prepare.ts";
 import { uniformData, type FrameParams, type SplatRenderer } from "./renderer.ts";
 import { GLSL_COMPOSITE_FS, GLSL_COMPOSITE_VS, GLSL_SPLAT_FS, GLSL_SPLAT_VS } from "./shaders.ts";
@@ -31,15 +34,6 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
   const comp = program(GLSL_COMPOSITE_VS, GLSL_COMPOSITE_FS);
   const uni = (p: WebGLProgram, n: string) => gl.getUniformLocation(p, n);
 
-  const vao = gl.createVertexArray()!;
-  const idBuf = gl.createBuffer()!;
-  gl.bindVertexArray(vao);
-  gl.bindBuffer(gl.ARRAY_BUFFER, idBuf);
-  const aId = gl.getAttribLocation(splat, "aId");
-  gl.enableVertexAttribArray(aId);
-  gl.vertexAttribIPointer(aId, 1, gl.UNSIGNED_INT, 0, 0);
-  gl.vertexAttribDivisor(aId, 1);
-  gl.bindVertexArray(null);
   const emptyVao = gl.createVertexArray()!;
 
   const textures = new Map<string, WebGLTexture>();
@@ -59,6 +53,9 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
   };
 
   let packed: Packed | undefined;
+  let orderTex: WebGLTexture | undefined;
+  let orderRows = 0;
+  let orderStage = new Uint32Array(0);
   let fbo: WebGLFramebuffer | undefined;
   let accTex: WebGLTexture | undefined;
   let accW = 0, accH = 0;
@@ -72,8 +69,14 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
       dataTexture("tRot", p.rot);
       dataTexture("tSh", p.sh);
       dataTexture("tAlt", new Float32Array(p.count * 4));
-      gl.bindBuffer(gl.ARRAY_BUFFER, idBuf);
-      gl.bufferData(gl.ARRAY_BUFFER, p.count * 4, gl.DYNAMIC_DRAW);
+      if (orderTex) gl.deleteTexture(orderTex);
+      orderRows = Math.max(1, Math.ceil(p.count / TEX_W));
+      orderTex = gl.createTexture()!;
+      gl.bindTexture(gl.TEXTURE_2D, orderTex);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+      gl.texStorage2D(gl.TEXTURE_2D, 1, gl.R32UI, TEX_W, orderRows);
+      orderStage = new Uint32Array(orderRows * TEX_W);
     },
     setAltColors(c) {
       dataTexture("tAlt", c);
@@ -109,12 +112,17 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
         gl.bindTexture(gl.TEXTURE_2D, textures.get(n)!);
         gl.uniform1i(uni(splat, n), i);
       });
-      gl.bindBuffer(gl.ARRAY_BUFFER, idBuf);
-      gl.bufferSubData(gl.ARRAY_BUFFER, 0, order, 0, count);
+      // The sorted ids, as rows of an R32UI texture (only the rows that hold the first `count`).
+      const rows = Math.ceil(count / TEX_W);
+      orderStage.set(order.subarray(0, count));
+      gl.activeTexture(gl.TEXTURE5);
+      gl.bindTexture(gl.TEXTURE_2D, orderTex!);
+      if (rows > 0) gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, TEX_W, rows, gl.RED_INTEGER, gl.UNSIGNED_INT, orderStage, 0);
+      gl.uniform1i(uni(splat, "tOrder"), 5);
       gl.enable(gl.BLEND);
       gl.blendFunc(gl.ONE_MINUS_DST_ALPHA, gl.ONE);
-      gl.bindVertexArray(vao);
-      if (count > 0) gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, count);
+      gl.bindVertexArray(emptyVao);
+      if (count > 0) gl.drawArrays(gl.TRIANGLES, 0, 6 * count);
       gl.bindVertexArray(null);
       gl.disable(gl.BLEND);
       // pass 2: composite to the canvas

@@ -28,7 +28,7 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
     layout: "auto",
     vertex: { module: splatModule, entryPoint: "vs" },
     fragment: { module: splatModule, entryPoint: "fs", targets: [{ format: "rgba16float", blend: { color: blend, alpha: blend } }] },
-    primitive: { topology: "triangle-strip" },
+    primitive: { topology: "triangle-list" },
   });
   const compPipeline = device.createRenderPipeline({
     layout: "auto",
@@ -132,7 +132,7 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
       if (count > 0) {
         p1.setPipeline(splatPipeline);
         p1.setBindGroup(0, splatGroup);
-        p1.draw(4, count);
+        p1.draw(6 * count);
       }
       p1.end();
       const p2 = enc.beginRenderPass({

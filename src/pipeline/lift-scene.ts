@@ -18,7 +18,18 @@ import { frustumIoU, viewVisibility } from "../datasets/view-pairs.ts";
 import { evaluateSegmentation } from "../metrics/segmentation.ts";
 import { viewConsistency, type ConsistencyView } from "../metrics/view-consistency.ts";
 import type { GaussianCloud } from "../splat/cloud.ts";
-import { evidenceLabels, labelColorImage, liftLabels, renderLabels, writeLiftedPly, type EvidenceSource, type LiftResult } from "./lift.ts";
+import {
+  evidenceLabels,
+  labelColorImage,
+  labelScores,
+  liftLabels,
+  renderLabelScores,
+  renderLabels,
+  writeLiftedPly,
+  type EvidenceSource,
+  type LabelRenderMode,
+  type LiftResult,
+} from "./lift.ts";
 
 /** The number of classes of a scene's class table, checked for the weight pass's 1–64 channels. */
 function sceneClasses(scene: Scene): number {
@@ -117,6 +128,8 @@ export interface LiftSceneOptions {
    */
   previewDir?: string;
   previewEvery?: number;
+  /** What the lifted-label renders splat (default "onehot"); see `labelScores`. */
+  render?: LabelRenderMode;
 }
 
 export interface LiftSceneResult {
@@ -135,6 +148,8 @@ export interface LiftSceneResult {
   gaussiansLabelled: number;
   /** `gaussianAccuracy` with each Gaussian weighted by its gathered blending weight Σ α·T (what the views see). */
   gaussianAccuracyWeighted: number;
+  /** How the lifted labels were rendered for the scores below. */
+  render: LabelRenderMode;
   /** Lifted labels rendered into every view, against the ground-truth label images. */
   mIoU: number;
   viewConsistency: number;
@@ -195,11 +210,13 @@ export async function liftScene(
     const perView: ConsistencyView[] = [];
     const gaussianGt: ConsistencyView[] = [];
     const gtExtra = cloud.extras.get("label");
+    const renderMode = options.render ?? "onehot";
+    const scores = labelScores(lift, K, renderMode);
     const gtPerGaussian = options.gaussianGtRenders && gtExtra ? Uint16Array.from(gtExtra, (t) => (t >= 0 && t < K ? t : IGNORE_LABEL)) : undefined;
     for (let v = 0; v < cameras.length; v++) {
       const gt = loadLabels(scene, v);
       const depth = loadDepth(scene, v);
-      const pred = await renderLabels(cloud, lift.labels, K, cameras[v], { threads: options.threads });
+      const pred = await renderLabelScores(cloud, scores, K, cameras[v], { threads: options.threads });
       lifted.push({ camera: cameras[v], depth, gt, pred });
       sourceLabels[v] ??= evidenceLabels(await src.evidence(v, cameras[v]));
       perView.push({ camera: cameras[v], depth, gt, pred: sourceLabels[v] });
@@ -243,6 +260,7 @@ export async function liftScene(
       gaussians: cloud.count,
       views: cameras.length,
       classes: K,
+      render: renderMode,
       seen: lift.seen,
       seenRatio: lift.seen / cloud.count,
       gaussianAccuracy: acc.accuracy,

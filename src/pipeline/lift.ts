@@ -218,9 +218,62 @@ export interface LabelRenderOptions {
 }
 
 /**
- * Render per-Gaussian labels from any camera: splat their one-hot vectors (K ≤ 64 feature channels, unlabelled
- * Gaussians contribute nothing) with the renderer's weights and take the per-pixel argmax → [H·W] labels.
+ * What each Gaussian splats when lifted labels are rendered: "onehot" (its label), "confidence" (its label's
+ * one-hot scaled by label_confidence; both come from the ply alone) or "soft" (its whole normalized evidence
+ * vector, which needs the accumulator).
  */
+export type LabelRenderMode = "onehot" | "confidence" | "soft";
+
+/** Per-Gaussian class scores [N·K] for {@link renderLabelScores}; unlabelled Gaussians get all zeros. */
+export function labelScores(
+  lift: { labels: Uint16Array; confidence?: Float32Array; accumulator?: GaussianAccumulator },
+  classes: number,
+  mode: LabelRenderMode = "onehot",
+): Float32Array {
+  const n = lift.labels.length;
+  const out = new Float32Array(n * classes);
+  if (mode === "soft") {
+    const acc = lift.accumulator;
+    if (!acc || acc.classes !== classes || acc.count !== n) throw new ConfigError("labelScores", `"soft" needs the lift's accumulator of [${n}, ${classes} + 1]`);
+    const S = classes + 1;
+    for (let g = 0; g < n; g++) {
+      let sum = 0;
+      for (let k = 0; k < classes; k++) sum += Math.max(0, acc.values[g * S + 1 + k]);
+      if (sum > 0) for (let k = 0; k < classes; k++) out[g * classes + k] = Math.max(0, acc.values[g * S + 1 + k]) / sum;
+    }
+    return out;
+  }
+  if (mode === "confidence" && lift.confidence?.length !== n) throw new ConfigError("labelScores", `"confidence" needs label_confidence for all ${n} Gaussians`);
+  for (let g = 0; g < n; g++) {
+    const l = lift.labels[g];
+    if (l < classes) out[g * classes + l] = mode === "confidence" ? lift.confidence![g] : 1;
+  }
+  return out;
+}
+
+/**
+ * Render per-Gaussian class scores [N·K] (see {@link labelScores}) from any camera: splat them as K ≤ 64 feature
+ * channels with the renderer's weights and take the per-pixel argmax → [H·W] labels (65535 where the winning
+ * class's splatted mass is below `minMass`).
+ */
+export async function renderLabelScores(
+  cloud: GaussianCloud,
+  scores: Float32Array,
+  classes: number,
+  camera: Camera,
+  options: LabelRenderOptions = {},
+): Promise<Uint16Array> {
+  if (!Number.isInteger(classes) || classes < 1 || classes > 64) throw new ConfigError("classes", `need 1 to 64 classes, got ${classes}`);
+  if (scores.length !== cloud.count * classes) throw new ShapeError("renderLabelScores.scores", `[${cloud.count}·${classes}]`, `[${scores.length}]`);
+  const out = await render(cloud, camera, { features: { values: scores, channels: classes }, threads: options.threads, shDegree: 0 });
+  const minMass = options.minMass ?? 1e-3;
+  return evidenceLabels({ kind: "dense", values: out.features!, classes }).map((l, p) => {
+    if (l === IGNORE_LABEL) return l;
+    return out.features![p * classes + l] >= minMass ? l : IGNORE_LABEL;
+  });
+}
+
+/** Render per-Gaussian labels from any camera by splatting their one-hot vectors (see {@link renderLabelScores}). */
 export async function renderLabels(
   cloud: GaussianCloud,
   labels: Uint16Array,
@@ -228,15 +281,9 @@ export async function renderLabels(
   camera: Camera,
   options: LabelRenderOptions = {},
 ): Promise<Uint16Array> {
-  if (!Number.isInteger(classes) || classes < 1 || classes > 64) throw new ConfigError("classes", `need 1 to 64 classes, got ${classes}`);
   if (labels.length !== cloud.count) throw new ShapeError("renderLabels.labels", `[${cloud.count}]`, `[${labels.length}]`);
-  const oneHot = new Float32Array(cloud.count * classes);
-  for (let g = 0; g < cloud.count; g++) if (labels[g] < classes) oneHot[g * classes + labels[g]] = 1;
-  const out = await render(cloud, camera, { features: { values: oneHot, channels: classes }, threads: options.threads, shDegree: 0 });
-  return evidenceLabels({ kind: "dense", values: out.features!, classes }).map((l, p) => {
-    if (l === IGNORE_LABEL) return l;
-    return out.features![p * classes + l] >= (options.minMass ?? 1e-3) ? l : IGNORE_LABEL;
-  });
+  if (!Number.isInteger(classes) || classes < 1 || classes > 64) throw new ConfigError("classes", `need 1 to 64 classes, got ${classes}`);
+  return renderLabelScores(cloud, labelScores({ labels }, classes, "onehot"), classes, camera, options);
 }
 
 /** A label image in class colours (ignore = black), for previews and the report. */

@@ -67,7 +67,9 @@ test("liftScene with the ground-truth source: per-view scores are the GT's own, 
   const { cloud } = readSplatSync(out);
   for (const name of ["label", "label_confidence", "gt_label"]) assert.ok(cloud.extras.has(name), name);
   // Lifting from views 1..5 scores view 0 as held out (the GT source itself scores 100 there).
-  const h = await liftScene(sceneDir, "gt", { threads: 2, progress: false, liftViews: [1, 2, 3, 4, 5] });
+  const h = await liftScene(sceneDir, "gt", { threads: 2, progress: false, liftViews: [1, 2, 3, 4, 5], render: "soft" });
+  assert.equal(h.render, "soft");
+  assert.equal(r.render, "onehot");
   assert.equal(h.heldOut?.views, 1);
   assert.equal(h.heldOut?.perViewMIoU, 100);
   assert.ok(h.heldOut!.mIoU > 10 && h.heldOut!.mIoU <= 100);

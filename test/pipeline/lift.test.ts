@@ -8,7 +8,9 @@ import { referenceGaussianWeights, referenceProject } from "../../src/render/ref
 import {
   argmaxLabels,
   evidenceLabels,
+  labelScores,
   liftLabels,
+  renderLabelScores,
   renderLabels,
   segmenterSource,
   writeLiftedPly,
@@ -19,7 +21,7 @@ import { allocateCloud, SH_C0, type GaussianCloud } from "../../src/splat/cloud.
 import { readSplatSync } from "../../src/splat/io/index.ts";
 import { lookAtCamera, type Camera } from "../../src/core/camera.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { ShapeError } from "../../src/core/errors.ts";
+import { ConfigError, ShapeError } from "../../src/core/errors.ts";
 import { axisCamera } from "../helpers/clouds.ts";
 
 after(closeRenderWorkers);
@@ -80,6 +82,8 @@ test("lifting labels rendered from the Gaussians' own classes recovers them; uns
   // Rendering the lifted labels reproduces the views they came from.
   const back = await renderLabels(cloud, lift.labels, 3, cameras[2], { threads: 2 });
   assert.deepEqual(back, views[2]);
+  // Splatting the soft evidence shares gives the same image here (every seen Gaussian is ~100% one class).
+  assert.deepEqual(await renderLabelScores(cloud, labelScores(lift, 3, "soft"), 3, cameras[2], { threads: 2 }), views[2]);
 });
 
 test("label and confidence are the argmax and share of the α·T-weighted evidence (brute-force oracle)", async () => {
@@ -117,6 +121,12 @@ test("argmax ties go to the lower class; evidenceLabels maps out-of-range labels
   assert.deepEqual(Array.from(r.labels), [0, 65535, 1]);
   assert.deepEqual(Array.from(r.confidence), [0.5, 0, 0.75]);
   assert.equal(r.seen, 2);
+  // Scores to splat: one-hot, one-hot × confidence, and the normalized evidence.
+  const lift = { ...r, accumulator: { count: 3, classes: 2, values: Float64Array.from([1, 0.5, 0.5, 0, 0, 0, 2, 0.5, 1.5]) } };
+  assert.deepEqual(Array.from(labelScores(lift, 2, "onehot")), [1, 0, 0, 0, 0, 1]);
+  assert.deepEqual(Array.from(labelScores(lift, 2, "confidence")), [0.5, 0, 0, 0, 0, 0.75]);
+  assert.deepEqual(Array.from(labelScores(lift, 2, "soft")), [0.5, 0.5, 0, 0, 0.25, 0.75]);
+  assert.throws(() => labelScores({ labels: r.labels }, 2, "soft"), ConfigError);
   assert.deepEqual(Array.from(evidenceLabels({ kind: "labels", labels: Uint16Array.from([0, 2, 7]), classes: 3 })), [0, 2, 65535]);
   assert.deepEqual(Array.from(evidenceLabels({ kind: "dense", values: Float32Array.from([0.2, 0.7, 0, 0, 0.5, 0.5]), classes: 2 })), [1, 65535, 0]);
 });

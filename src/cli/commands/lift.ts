@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { ConfigError, MissingFileError } from "../../core/errors.ts";
 import { readScene } from "../../datasets/detect.ts";
 import { liftScene, type LabelNoise } from "../../pipeline/lift-scene.ts";
+import type { LabelRenderMode } from "../../pipeline/lift.ts";
 import { parseIntFlag, parseThreads, printJson, say } from "../options.ts";
 
 interface LiftFlags {
@@ -14,11 +15,13 @@ interface LiftFlags {
   gaussianGt?: boolean;
   holdout?: boolean;
   previews?: string;
+  render: string;
   threads?: string;
   json?: boolean;
 }
 
 const SOURCES = ["gt", "noisy-gt"] as const;
+const MODES: readonly LabelRenderMode[] = ["onehot", "confidence", "soft"];
 
 export function registerLift(program: Command): void {
   program
@@ -33,6 +36,7 @@ export function registerLift(program: Command): void {
     .option("--gaussian-gt", "also render the ply's per-Gaussian ground-truth labels and score them (gaussianGt)")
     .option("--holdout", "lift from the train views only (index % 8 != 0) and also score the held-out novel views (heldOut)")
     .option("--previews <dir>", "write class-colour PNGs of every 8th view: ground truth, per-view source labels, lifted")
+    .option("--render <mode>", `what the scored lifted-label renders splat: ${MODES.join(" | ")} (soft: each Gaussian's whole evidence share)`, "onehot")
     .option("--threads <n>", "worker threads (default: all cores; never changes the result)")
     .option("--json", "print one JSON object")
     .action(async (scene: string, flags: LiftFlags) => {
@@ -40,6 +44,7 @@ export function registerLift(program: Command): void {
       if (flags.labels !== undefined && !(SOURCES as readonly string[]).includes(flags.labels)) {
         throw new ConfigError("--labels", `expected one of ${SOURCES.join(", ")}, got "${flags.labels}"`);
       }
+      if (!(MODES as readonly string[]).includes(flags.render)) throw new ConfigError("--render", `expected one of ${MODES.join(", ")}, got "${flags.render}"`);
       if (flags.labels !== undefined && flags.model !== undefined) throw new ConfigError("lift", "give either --model or --labels, not both");
       const threads = parseThreads(flags.threads);
       const noise: LabelNoise = { seed: parseIntFlag(flags.noiseSeed ?? "0", "--noise-seed", 0) };
@@ -60,6 +65,7 @@ export function registerLift(program: Command): void {
         recolor: flags.recolor,
         gaussianGtRenders: flags.gaussianGt,
         previewDir: flags.previews,
+        render: flags.render as LabelRenderMode,
         liftViews: flags.holdout ? sceneData.split.train : undefined,
         progress: !flags.json,
       });

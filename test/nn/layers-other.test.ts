@@ -14,6 +14,7 @@ import {
   dropPath,
   dropout,
   gelu,
+  geluFast,
   relu,
   resizeBilinear,
   resizeLabelsNearest,
@@ -79,6 +80,27 @@ test("BatchNorm: training mode uses batch statistics and updates running ones; e
     return weightedSum(o.y, r.ref);
   };
   gradCheck(loss, p, x, rng, { what: "bn train" });
+});
+
+test("geluFast is the exact (erf) GELU to 5e-5 on a dense grid out to ±8, and its gradient GELU's to 2e-3", () => {
+  const n = 1601;
+  const xs = new Float64Array(n).map((_, i) => -8 + (16 * i) / (n - 1));
+  const exact = (v: number): number => 0.5 * v * (1 + erfRef(v / Math.SQRT2));
+  // d/dx x·Φ(x) = Φ(x) + x·φ(x).
+  const dExact = (v: number): number => 0.5 * (1 + erfRef(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
+  const x = np.array(Float32Array.from(xs));
+  const y = geluFast(x.ref).dataSync() as Float32Array;
+  const g = grad((v: np.Array) => np.sum(geluFast(v)))(x).dataSync() as Float32Array;
+  let errY = 0;
+  let errG = 0;
+  for (let i = 0; i < n; i++) {
+    errY = Math.max(errY, Math.abs(y[i] - exact(xs[i])));
+    errG = Math.max(errG, Math.abs(g[i] - dExact(xs[i])));
+  }
+  assert.ok(errY < 5e-5, `value error ${errY}`);
+  assert.ok(errG < 2e-3, `gradient error ${errG}`);
+  // Odd symmetry of erf: gelu(x) − gelu(−x) = x.
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(y[i] - y[n - 1 - i] - xs[i]) < 1e-5);
 });
 
 test("activations match their formulas and their gradients match finite differences", () => {

@@ -2,7 +2,8 @@
  * `rtgs2 bench encode` / this module as a script: Gaussian-encoder speed (ARCHITECTURE.md §5). The forward is
  * `encodeCloud` over a procedural room of `--gaussians` Gaussians, timed cold, as `rtgs2 encode` meets a scene:
  * chunk planning, the one kernel compile of the scene's capacities, every chunk. The training step is one
- * contrastive pre-training step (two overlapping halves of the room, 0.05 m subsampled and augmented; bucketed
+ * contrastive pre-training step (two overlapping 60 % slabs of the room, 0.05 m subsampled, thinned to about
+ * `--train-gaussians` rows in all (default 20 000, a frustum-pair's size) and augmented; bucketed
  * plan; InfoNCE loss and gradient; AdamW update), timed warm (the second step on the same shapes), with the
  * first step's time reported as `train.firstSeconds`. Threads are fixed per process, so the CLI runs this module
  * in a child process with `RTGS2_THREADS`.
@@ -43,6 +44,8 @@ export interface EncodeBenchOptions {
   gaussians: number;
   chunkPoints?: number;
   train?: boolean;
+  /** Rows (both views) of the training step's pair, about (default 20 000). */
+  trainGaussians?: number;
   seed?: number;
 }
 
@@ -84,7 +87,18 @@ export async function runEncodeBench(o: EncodeBenchOptions, log: (line: string) 
     let loss = NaN;
     let rows = 0;
     const srng = new Rng(7);
-    const kept = voxelSubsample(cloud.positions, 0.05, srng);
+    let kept = voxelSubsample(cloud.positions, 0.05, srng);
+    // Keep the pair near `trainGaussians` rows (a pair of two frustum crops; the whole room would not be one).
+    const rowsPer = (a.length + b.length) / n;
+    const want = Math.floor((o.trainGaussians ?? 20_000) / rowsPer);
+    if (kept.length > want) {
+      const pick = Uint32Array.from(kept);
+      for (let i = 0; i < want; i++) {
+        const j = i + srng.int(pick.length - i);
+        [pick[i], pick[j]] = [pick[j], pick[i]];
+      }
+      kept = pick.subarray(0, want).sort();
+    }
     for (let step = 0; step < 2; step++) {
       // The same sample both times, so the second step reuses the first step's shapes.
       const sample = makePairSample(cloud, kept, Uint32Array.from(a), Uint32Array.from(b), new Rng(11));
@@ -118,7 +132,7 @@ export async function runEncodeBench(o: EncodeBenchOptions, log: (line: string) 
   };
 }
 
-/** Entry point: `--config lite|paper|tiny [--gaussians N] [--chunk N] [--no-train] [--json]`. */
+/** Entry point: `--config lite|paper|tiny [--gaussians N] [--chunk N] [--train-gaussians N] [--no-train] [--json]`. */
 export async function main(argv: string[]): Promise<void> {
   const get = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
@@ -133,7 +147,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   const json = argv.includes("--json");
   const result = await runEncodeBench(
-    { config: get("--config") ?? "lite", gaussians: int("--gaussians", 150_000), chunkPoints: int("--chunk", 60_000), train: !argv.includes("--no-train") },
+    { config: get("--config") ?? "lite", gaussians: int("--gaussians", 150_000), chunkPoints: int("--chunk", 60_000), trainGaussians: int("--train-gaussians", 20_000), train: !argv.includes("--no-train") },
     json ? () => {} : (l) => process.stderr.write(`${l}\n`),
   );
   if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,5 +1,5 @@
 /**
- * `rtgs2 bench encode --config lite|paper [--gaussians N] [--chunk N] [--threads N] [--no-train] [--json]`:
+ * `rtgs2 bench encode --config lite|paper [--gaussians N] [--chunk N] [--train-gaussians N] [--threads N] [--no-train] [--json]`:
  * Gaussian-encoder speed, a cold encode of a procedural room and one pre-training step
  * (src/eval/bench-encode.ts; ARCHITECTURE.md §5 fields). Runs in a child process started with
  * `RTGS2_THREADS=N`, as `bench model` does; this command imports no jax-js itself.
@@ -14,6 +14,7 @@ interface BenchEncodeFlags {
   config: string;
   gaussians: string;
   chunk: string;
+  trainGaussians: string;
   threads?: string;
   train: boolean;
   json?: boolean;
@@ -27,6 +28,7 @@ export function registerBenchEncode(bench: Command): void {
     .option("--config <name>", "lite or paper (tiny for a quick check)", "lite")
     .option("--gaussians <n>", "Gaussians in the procedural room", "150000")
     .option("--chunk <n>", "most Gaussians in one chunk's core", "60000")
+    .option("--train-gaussians <n>", "rows (both views) of the training step's pair, about", "20000")
     .option("--threads <n>", "wasm worker threads (default: all cores)")
     .option("--no-train", "skip the training-step measurement")
     .option("--json", "print one JSON object")
@@ -37,7 +39,8 @@ export function registerBenchEncode(bench: Command): void {
       const threads = parseThreads(flags.threads);
       const gaussians = parseIntFlag(flags.gaussians, "--gaussians", 1000);
       const chunk = parseIntFlag(flags.chunk, "--chunk", 1000);
-      const args = ["--config", flags.config, "--gaussians", String(gaussians), "--chunk", String(chunk)];
+      const trainRows = parseIntFlag(flags.trainGaussians, "--train-gaussians", 1000);
+      const args = ["--config", flags.config, "--gaussians", String(gaussians), "--chunk", String(chunk), "--train-gaussians", String(trainRows)];
       if (!flags.train) args.push("--no-train");
       if (flags.json) args.push("--json");
       const entry = fileURLToPath(new URL("../../eval/bench-encode.ts", import.meta.url));

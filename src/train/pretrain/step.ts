@@ -16,6 +16,7 @@ import {
   planArrays,
   withPlanArrays,
   type DevicePlan,
+  type PlanCapacities,
 } from "../../models/gaussian-encoder/levels.ts";
 import { INPUT_CHANNELS } from "../../models/gaussian-encoder/input.ts";
 import { indexArray } from "../../models/gaussian-encoder/ops.ts";
@@ -39,6 +40,12 @@ export interface PreparePairOptions {
    * parent shared with a real row), so the loss and gradient are those of the unpadded pair.
    */
   bucket?: number | false;
+  /**
+   * Fixed capacities for every pair instead (one shape set for a whole run: jax-js's wasm allocator reuses a
+   * freed buffer only for the exact same size, so a few distinct shape sets of a large pair exhaust its 4 GiB).
+   * A pair that does not fit is a ConfigError naming the level; shrink it (fewer rows) and prepare it again.
+   */
+  capacities?: PlanCapacities;
 }
 
 /**
@@ -50,7 +57,7 @@ export function preparePair(encoder: GaussianEncoder, sample: PairSample, rng?: 
   const host = planEncoder(sample.positions, cfg, { batch: sample.batch, rng });
   const exact = planCapacities(host);
   const growth = options.bucket ?? 1.25;
-  const caps = growth === false ? exact : bucketCapacities(exact, { growth, multiple: 64, clouds: 2 });
+  const caps = options.capacities ?? (growth === false ? exact : bucketCapacities(exact, { growth, multiple: 64, clouds: 2 }));
   const plan = toDevicePlan(host, cfg, np.float32, caps);
   const rows = caps.points[0];
   const input = new Float32Array(rows * INPUT_CHANNELS);

@@ -9,6 +9,18 @@ import { voxelSubsample } from "../../../src/train/pretrain/augment.ts";
 import { makePairSample } from "../../../src/train/pretrain/pair.ts";
 import { disposePair, pairLossAndGrad, preparePair } from "../../../src/train/pretrain/step.ts";
 import { randomCloud } from "../../helpers/clouds.ts";
+import { ConfigError } from "../../../src/core/errors.ts";
+import type { PlanCapacities } from "../../../src/models/gaussian-encoder/levels.ts";
+import type { DevicePair } from "../../../src/train/pretrain/step.ts";
+
+/** The capacities a prepared pair was padded to, read back from its device plan. */
+function planCapacitiesOf(pair: DevicePair): PlanCapacities {
+  return {
+    points: pair.plan.stages.map((st) => st.points),
+    voxels: pair.plan.stages.map((st, s) => (s === 0 ? st.geometry.voxels : st.points)),
+    patches: pair.plan.stages.map((st) => Object.fromEntries([...st.patches].map(([K, list]) => [K, list[0].patches]))),
+  };
+}
 import { assertClose, toHost } from "../../nn/helpers.ts";
 
 test("pair step: bucketed and exact plans, eager and jitted, give the same loss, gradients and BN statistics", () => {
@@ -47,6 +59,13 @@ test("pair step: bucketed and exact plans, eager and jitted, give the same loss,
         assertClose(toHost(r.state[path].runningVar), variance, 1e-6, 1e-4, `run ${k + 1} ${path} var`);
       }
     }
+    // Fixed capacities: the bucketed ones serve again; ones too small for the pair are refused by name.
+    const caps = planCapacitiesOf(bucketed);
+    const fixed = preparePair(encoder, sample, new Rng(5), { capacities: caps });
+    assert.equal(fixed.plan.points, bucketed.plan.points);
+    disposePair(fixed);
+    const small = { ...caps, points: caps.points.map((p, s) => (s === 1 ? 8 : p)), voxels: caps.voxels.map((v, s) => (s === 1 ? 8 : v)) };
+    assert.throws(() => preparePair(encoder, sample, new Rng(5), { capacities: small }), (e: unknown) => e instanceof ConfigError && /capacit/.test(e.message));
     disposePair(exact);
     disposePair(bucketed);
   }

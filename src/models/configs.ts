@@ -58,6 +58,18 @@ export interface VdviConfig {
   decoderDropout: number;
   /** LAFS FC reductions of the spatial (y_s) and channel (y_c) branches: 16 and 8. */
   lafsReduction: [number, number];
+  /**
+   * CMA key/value pooling per SCC (stages 2, 3, 4): keys and values of the global attention are averaged over
+   * p×p cells, so attention costs L·L/p² (absent or 1: the paper's full global attention). A speed departure of
+   * `lite` (see its comment).
+   */
+  cmaPool?: [number, number, number];
+  /**
+   * Evaluate the MLP decoder with its per-stage projection folded into the fuse conv (W_fuse,i·W_proj,i applied
+   * at each stage's own resolution, then resized and summed): the same function and parameters as SegFormer's
+   * proj → resize → concat → fuse, minus the 4E→E matmul at 1/4. Absent: false (the paper's order and count).
+   */
+  decoderFold?: boolean;
 }
 
 /** Classes of the synthetic dataset's table (src/scenes/classes.ts); any K works. */
@@ -105,6 +117,8 @@ const LITE: VdviConfig = {
     stem: "patch4",
   },
   decoderDim: 64,
+  cmaPool: [2, 1, 1],
+  decoderFold: true,
 };
 
 const TINY: VdviConfig = {
@@ -169,6 +183,11 @@ export function validateConfig(cfg: VdviConfig): void {
   if (!["none", "no-vi", "no-rgb"].includes(cfg.ablation)) {
     throw new ConfigError("--ablate", `expected no-vi or no-rgb, got "${cfg.ablation}"`);
   }
+  if (cfg.cmaPool !== undefined) {
+    if (!Array.isArray(cfg.cmaPool) || cfg.cmaPool.length !== 3) throw new ConfigError("cmaPool", "expected three pooling factors (stages 2, 3, 4)");
+    cfg.cmaPool.forEach((p, i) => posInt(p, `cmaPool.${i}`));
+  }
+  if (cfg.decoderFold !== undefined && typeof cfg.decoderFold !== "boolean") throw new ConfigError("decoderFold", "expected true or false");
   for (let i = 0; i < 4; i++) {
     posInt(cfg.rgb.dims[i], `rgb.dims.${i}`);
     posInt(cfg.feat.dims[i], `feat.dims.${i}`);

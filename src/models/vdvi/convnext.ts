@@ -11,7 +11,7 @@ import {
   DepthwiseConv2d,
   LayerNorm,
   Linear,
-  gelu,
+  geluFast,
   type ConvParams,
   type DepthwiseParams,
   type LinearParams,
@@ -56,7 +56,7 @@ export class ConvNextBlock {
   apply(p: ConvNextBlockParams, x: np.Array, ctx: ForwardContext): np.Array {
     let h = this.dw.apply(p.dw, x.ref);
     h = this.norm.apply(p.norm, h);
-    h = this.pw2.apply(p.pw2, gelu(this.pw1.apply(p.pw1, h)));
+    h = this.pw2.apply(p.pw2, geluFast(this.pw1.apply(p.pw1, h)));
     h = ctx.dropPath(h.mul(p.gamma), this.dropPath, this.path);
     return x.add(h);
   }

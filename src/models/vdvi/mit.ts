@@ -12,7 +12,7 @@ import {
   LayerNorm,
   Linear,
   SpatialReductionAttention,
-  gelu,
+  geluFast,
   type ConvParams,
   type DepthwiseParams,
   type LinearParams,
@@ -48,7 +48,7 @@ export class MixFfn {
   }
 
   apply(p: MixFfnParams, x: np.Array): np.Array {
-    return this.fc2.apply(p.fc2, gelu(this.dw.apply(p.dw, this.fc1.apply(p.fc1, x))));
+    return this.fc2.apply(p.fc2, geluFast(this.dw.apply(p.dw, this.fc1.apply(p.fc1, x))));
   }
 
   count(fc: FlopCounter, shape: readonly number[]): void {

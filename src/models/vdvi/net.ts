@@ -70,10 +70,12 @@ export class VdviNet {
     this.feat = ab === "no-vi" ? null : new Mit("feat", config.feat);
     this.scc =
       ab === "none"
-        ? [1, 2, 3].map((s) => new Scc(`scc.${s - 1}`, config.feat.dims[s], config.rgb.dims[s], config.lafsReduction, config.cmaDropout))
+        ? [1, 2, 3].map(
+            (s) => new Scc(`scc.${s - 1}`, config.feat.dims[s], config.rgb.dims[s], config.lafsReduction, config.cmaDropout, config.cmaPool?.[s - 1] ?? 1),
+          )
         : [];
     this.adapt = ab === "no-vi" ? [0, 1, 2, 3].map((s) => new Linear(`adapt.${s}`, config.rgb.dims[s], config.feat.dims[s])) : [];
-    this.decoder = new MlpDecoder("decoder", config.feat.dims, config.decoderDim, config.numClasses, config.decoderDropout);
+    this.decoder = new MlpDecoder("decoder", config.feat.dims, config.decoderDim, config.numClasses, config.decoderDropout, config.decoderFold ?? false);
   }
 
   /** Fresh parameters, drawn in a fixed order from `rng`. */

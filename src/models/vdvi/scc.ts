@@ -123,6 +123,8 @@ export class Cma {
     readonly featChannels: number,
     readonly rgbChannels: number,
     readonly attnDropout: number,
+    /** Key/value pooling factor p (1: the paper's full global attention; see `VdviConfig.cmaPool`). */
+    readonly pool = 1,
   ) {
     this.m1 = featChannels / 4;
     this.m2 = rgbChannels / 4;
@@ -168,8 +170,8 @@ export class Cma {
     const [v1, v2] = splitChannels(v, [m1, m1]);
     // Both heads as one batched product over a head axis: [N, 2, L, m₂] × [N, 2, m₂, L].
     const q = np.stack([q1, q2], 1);
-    const k = np.stack([k1, k2], 1);
-    const vv = np.stack([v1, v2], 1);
+    const k = poolTokens(np.stack([k1, k2], 1), H, W, this.pool);
+    const vv = poolTokens(np.stack([v1, v2], 1), H, W, this.pool);
     const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(m2));
     // softmax(s)·v with the normalization deferred: (e·v) / Σe, e = exp(s − max s). The division then runs on
     // the L×m₁ result instead of the L×L matrix, one pass fewer over the largest tensor of the network (lite
@@ -184,16 +186,37 @@ export class Cma {
   count(fc: FlopCounter, shape: readonly number[]): void {
     const [N, H, W] = shape;
     const L = H * W;
+    const Lk = Math.ceil(H / this.pool) * Math.ceil(W / this.pool);
     fc.add(this.bnD.path, this.bnD.macs([N, H, W, this.featChannels]));
     fc.add(this.bnR.path, this.bnR.macs([N, H, W, this.rgbChannels]));
     fc.add(this.kq1.path, this.kq1.macs([N, L, this.featChannels]));
     fc.add(this.kq2.path, this.kq2.macs([N, L, this.rgbChannels]));
     fc.add(this.v.path, this.v.macs([N, L, this.featChannels]));
     // QKᵀ and AV of the two global heads: attention products, counted in macsAll only.
-    fc.add(`${this.path}.attention`, { macs: 0, macsAll: 2 * N * L * L * (this.m2 + this.m1) });
+    fc.add(`${this.path}.attention`, { macs: 0, macsAll: 2 * N * L * Lk * (this.m2 + this.m1) });
+    if (this.pool > 1) fc.add(`${this.path}.pool`, { macs: 0, macsAll: 2 * N * L * (this.m2 + this.m1) });
     fc.add(this.out.path, this.out.macs([N, L, 2 * this.m1]));
     fc.add(this.bnOut.path, this.bnOut.macs([N, H, W, this.featChannels]));
   }
+}
+
+/**
+ * Average `[N, h, H·W, c]` tokens of an H×W map over p×p cells → `[N, h, ⌈H/p⌉·⌈W/p⌉, c]` (cells cut by the
+ * border average only their pixels inside the map). Identity for p = 1.
+ */
+export function poolTokens(t: np.Array, H: number, W: number, p: number): np.Array {
+  if (p === 1) return t;
+  const [N, h, , c] = t.shape;
+  const Hp = Math.ceil(H / p);
+  const Wp = Math.ceil(W / p);
+  let m = t.reshape([N * h, H, W, c]);
+  if (Hp * p !== H || Wp * p !== W) m = np.pad(m, [[0, 0], [0, Hp * p - H], [0, Wp * p - W], [0, 0]]);
+  const sum = np.sum(m.reshape([N * h, Hp, p, Wp, p, c]), [2, 4]);
+  const inv = new Float32Array(Hp * Wp);
+  for (let y = 0; y < Hp; y++) {
+    for (let x = 0; x < Wp; x++) inv[y * Wp + x] = 1 / ((Math.min(H, (y + 1) * p) - y * p) * (Math.min(W, (x + 1) * p) - x * p));
+  }
+  return sum.mul(np.array(inv).reshape([1, Hp, Wp, 1])).reshape([N, h, Hp * Wp, c]);
 }
 
 /** Parameters of one SCC. */
@@ -209,9 +232,10 @@ export class Scc {
     rgbChannels: number,
     reductions: [number, number],
     attnDropout: number,
+    pool = 1,
   ) {
     this.lafs = new Lafs(`${path}.lafs`, featChannels, rgbChannels, reductions);
-    this.cma = new Cma(`${path}.cma`, featChannels, rgbChannels, attnDropout);
+    this.cma = new Cma(`${path}.cma`, featChannels, rgbChannels, attnDropout, pool);
   }
 
   init(rng: Rng): SccParams {

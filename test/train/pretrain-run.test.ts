@@ -6,12 +6,13 @@ import { join } from "node:path";
 import { flattenParams } from "../../src/nn/params.ts";
 import { TINY_ENCODER } from "../../src/models/gaussian-encoder/config.ts";
 import { loadEncoderCheckpoint } from "../../src/models/gaussian-encoder/checkpoint.ts";
-import { lastPathOf, runPretrain } from "../../src/train/pretrain/run.ts";
+import { capPairPoints, lastPathOf, runPretrain } from "../../src/train/pretrain/run.ts";
 import { ringScene } from "./pretrain-scenes.ts";
 import { loadCheckpoint } from "../../src/nn/checkpoint.ts";
 import { JsonlLogger } from "../../src/nn/train.ts";
 import { ConfigError } from "../../src/core/errors.ts";
 import { toHost } from "../nn/helpers.ts";
+import { Rng } from "../../src/core/rng.ts";
 
 test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical to an uninterrupted run", () => {
   const dir = mkdtempSync(join(tmpdir(), "rtgs2-pre-"));
@@ -82,4 +83,18 @@ test("runPretrain: bad settings are ConfigErrors naming the field", () => {
     () => runPretrain([ringScene(1)], { ...common, steps: 1, checkpointEvery: 0 }),
     (e: unknown) => e instanceof ConfigError && e.field === "checkpointEvery",
   );
+});
+
+test("capPairPoints: thins the kept Gaussians to about maxPoints pair rows, seeded; unchanged when they fit", () => {
+  const kept = Uint32Array.from({ length: 8000 }, (_, i) => i * 2); // 3000 of them outside both views
+  const visA = Uint32Array.from({ length: 6000 }, (_, i) => i); // overlaps kept in 3000
+  const visB = Uint32Array.from({ length: 4000 }, (_, i) => 6000 + i); // overlaps kept in 2000
+  const rows = (k: Uint32Array): number => k.filter((g) => g < 10000).length;
+  assert.equal(capPairPoints(kept, visA, visB, undefined, new Rng(0)), kept);
+  assert.equal(capPairPoints(kept, visA, visB, 5000, new Rng(0)), kept);
+  const c = capPairPoints(kept, visA, visB, 1000, new Rng(1));
+  assert.equal(c.length, 1600);
+  assert.ok(c.every((g, i) => kept.includes(g) && (i === 0 || g > c[i - 1])), "an ascending subset of kept");
+  assert.ok(Math.abs(rows(c) - 1000) <= 1000 * 0.1, `${rows(c)} rows`);
+  assert.deepEqual(capPairPoints(kept, visA, visB, 1000, new Rng(1)), c);
 });

@@ -24,6 +24,7 @@ interface PretrainFlags {
   clip: string;
   voxel: string;
   maxPairs: string;
+  maxPoints?: string;
   tau: string;
   checkpointEvery: string;
   valPairs: string;
@@ -61,6 +62,7 @@ export function registerPretrain(program: Command): void {
     .option("--clip <x>", "gradient-norm clip", "1")
     .option("--voxel <m>", "subsampling voxel in metres", "0.05")
     .option("--max-pairs <n>", "most correspondences per pair in the InfoNCE loss", "4096")
+    .option("--max-points <n>", "most encoder rows per pair (both views), thinning the subsampled scene to fit; a memory bound, not in the paper (default: no cap)")
     .option("--tau <x>", "InfoNCE temperature", "0.07")
     .option("--checkpoint-every <n>", "checkpoint and held-out evaluation every N steps", "100")
     .option("--val-pairs <k>", "held-out view pairs per evaluation (from the splits.val frames)", "8")
@@ -83,6 +85,7 @@ export function registerPretrain(program: Command): void {
         clip: parseNumberFlag(flags.clip, "--clip", 0),
         subsampleVoxel: parseNumberFlag(flags.voxel, "--voxel", 0),
         maxPairs: parseIntFlag(flags.maxPairs, "--max-pairs", 1),
+        maxPoints: flags.maxPoints === undefined ? undefined : parseIntFlag(flags.maxPoints, "--max-points", 2),
         tau: parseNumberFlag(flags.tau, "--tau", 0),
         checkpointEvery: parseIntFlag(flags.checkpointEvery, "--checkpoint-every", 1),
         valPairs: parseIntFlag(flags.valPairs, "--val-pairs", 0),

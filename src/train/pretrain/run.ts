@@ -54,6 +54,12 @@ export interface PretrainOptions {
   tau?: number;
   maxPairs?: number;
   subsampleVoxel?: number;
+  /**
+   * Most encoder rows of a pair (both views together). When the subsampled views hold more, a seeded uniform
+   * subset of the subsampled scene is kept so they fit: a memory bound (jax-js's wasm heap is 4 GiB), not in
+   * the paper. Default: no cap.
+   */
+  maxPoints?: number;
   /** Checkpoint and held-out evaluation every this many steps (default 100). */
   checkpointEvery?: number;
   /** Held-out pairs evaluated per evaluation, spread round-robin over the scenes (default 8). */
@@ -103,6 +109,40 @@ export function lastPathOf(out: string): string {
   return out.endsWith(".safetensors") ? `${out.slice(0, -".safetensors".length)}.last.safetensors` : `${out}.last`;
 }
 
+/** Size of the sorted intersection of two ascending index lists. */
+function intersectionSize(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] < b[j]) i++;
+    else if (a[i] > b[j]) j++;
+    else {
+      n++;
+      i++;
+      j++;
+    }
+  }
+  return n;
+}
+
+/**
+ * `kept` (ascending) thinned by a seeded uniform subset so that its overlap with both views is at most about
+ * `maxPoints` rows; unchanged (and no random draw) when it already fits or there is no cap.
+ */
+export function capPairPoints(kept: Uint32Array, visibleA: ArrayLike<number>, visibleB: ArrayLike<number>, maxPoints: number | undefined, rng: Rng): Uint32Array {
+  if (maxPoints === undefined) return kept;
+  const rows = intersectionSize(kept, visibleA) + intersectionSize(kept, visibleB);
+  if (rows <= maxPoints) return kept;
+  const take = Math.floor((kept.length * maxPoints) / rows);
+  const idx = Uint32Array.from(kept);
+  for (let i = 0; i < take; i++) {
+    const j = i + rng.int(idx.length - i);
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx.subarray(0, take).sort();
+}
+
 /** Default step count: the paper's 100 epochs of one pair per step over every training pair. */
 export const PRETRAIN_EPOCHS = 100;
 
@@ -125,6 +165,8 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const tau = options.tau ?? INFONCE_TEMPERATURE;
   const maxPairs = options.maxPairs ?? INFONCE_MAX_PAIRS;
   const voxel = options.subsampleVoxel ?? 0.05;
+  const maxPoints = options.maxPoints;
+  if (maxPoints !== undefined && (!Number.isInteger(maxPoints) || maxPoints < 2)) throw new ConfigError("maxPoints", `must be an integer ≥ 2, got ${maxPoints}`);
   const lastPath = options.lastPath ?? lastPathOf(options.out);
   if (lastPath === options.out) throw new ConfigError("out", `the last-state path must differ from the best checkpoint ${options.out}`);
   const encoder = new GaussianEncoder(options.config);
@@ -132,7 +174,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const lr = options.lr ?? 1e-3;
   const jit = options.jit ?? true;
   // The settings a resume must share with the run it continues (the step count and time budget may change).
-  const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel };
+  const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel, maxPoints: maxPoints ?? 0 };
 
   // Pairs per scene come from their own seeded stream, so they do not depend on the step count.
   const pairRng = new Rng(seed).fork("pairs");
@@ -200,7 +242,8 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
       const { scene, pair } = heldOut[k];
       const s = scenes[scene];
       const r = new Rng(seed).fork(`val${k}`);
-      const sample = makePairSample(s.cloud, voxelSubsample(s.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, r, { maxPairs });
+      const kept = capPairPoints(voxelSubsample(s.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, maxPoints, r);
+      const sample = makePairSample(s.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
       const dp = preparePair(encoder, sample);
       const g = pairLossAndGrad(encoder, refParams(params), refParams(state), dp, { train: false, tau, jit });
       disposeParams(g.grads);
@@ -247,7 +290,8 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     const si = usable[rng.int(usable.length)];
     const s = scenes[si];
     const pair = trainPairs[si][rng.int(trainPairs[si].length)];
-    const sample = makePairSample(s.cloud, voxelSubsample(s.cloud.positions, voxel, rng), pair.visibleA, pair.visibleB, rng, { maxPairs });
+    const kept = capPairPoints(voxelSubsample(s.cloud.positions, voxel, rng), pair.visibleA, pair.visibleB, maxPoints, rng);
+    const sample = makePairSample(s.cloud, kept, pair.visibleA, pair.visibleB, rng, { maxPairs });
     const dp = preparePair(encoder, sample, rng);
     const key = random.key(rng.int(2 ** 31));
     const g = pairLossAndGrad(encoder, refParams(params), state, dp, { train: true, key, tau, jit });

@@ -76,7 +76,8 @@ function labelFeatures(): Float32Array {
   return out;
 }
 
-async function checkBackend(backend: "webgpu" | "webgl2") {
+/** `extra`: also the other-camera control and the depth mode (run on one back-end only, to keep each test short). */
+async function checkBackend(backend: "webgpu" | "webgl2", extra: boolean) {
   const browser = await launchChromium(backend);
   try {
     const page = await open(browser, `backend=${backend}&cam=2`);
@@ -86,9 +87,11 @@ async function checkBackend(backend: "webgpu" | "webgl2") {
     const ref = await render(cloud, cams[2], { threads: 1 });
     const cmp = compareToFloat(img, ref.rgb);
     assert.ok(cmp.mad <= 1 && cmp.overFraction <= 0.005, `${backend} vs CPU: ${JSON.stringify(cmp)}`);
-    // The comparison can tell views apart: another camera's CPU render is far off.
-    const other = compareToFloat(img, (await render(cloud, cams[3], { threads: 1 })).rgb);
-    assert.ok(other.mad > 5, `another camera should differ: ${JSON.stringify(other)}`);
+    if (extra) {
+      // The comparison can tell views apart: another camera's CPU render is far off.
+      const other = compareToFloat(img, (await render(cloud, cams[3], { threads: 1 })).rgb);
+      assert.ok(other.mad > 5, `another camera should differ: ${JSON.stringify(other)}`);
+    }
 
     // Lifted labels: class colours blended with the same weights, no background (black).
     await page.evaluate(async () => {
@@ -100,6 +103,7 @@ async function checkBackend(backend: "webgpu" | "webgl2") {
     const cmpLab = compareToFloat(lab, refLab.features!);
     assert.ok(cmpLab.mad <= 1 && cmpLab.overFraction <= 0.005, `${backend} labels vs CPU: ${JSON.stringify(cmpLab)}`);
 
+    if (!extra) return;
     // Depth mode draws something different from RGB.
     await page.evaluate(async () => {
       window.rtgs2Viewer.setMode("depth");
@@ -113,11 +117,11 @@ async function checkBackend(backend: "webgpu" | "webgl2") {
 }
 
 test("WebGPU renderer (SwiftShader) matches the CPU rasterizer for a dataset camera", async () => {
-  await checkBackend("webgpu");
+  await checkBackend("webgpu", false);
 });
 
 test("WebGL2 fallback matches the CPU rasterizer for a dataset camera", async () => {
-  await checkBackend("webgl2");
+  await checkBackend("webgl2", true);
 });
 
 test("the viewer refuses a backend it cannot get with a visible error, and the server refuses traversal from the page", async () => {

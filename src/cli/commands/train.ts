@@ -25,6 +25,7 @@ interface TrainFlags {
   log?: string;
   cache?: string;
   threads?: string;
+  valViews?: string;
   json?: boolean;
 }
 
@@ -58,6 +59,7 @@ export function registerTrain(program: Command): void {
     .option("--log <file>", "JSONL log (step, loss terms, lr, img/s; val per epoch)")
     .option("--cache <dir>", "render cache folder (default DATA/.cache/render)")
     .option("--threads <n>", "render threads for the cache (default: all cores)")
+    .option("--val-views <n>", "validate on at most N held-out views per epoch (default: all)")
     .option("--json", "print one JSON object")
     .action(async (flags: TrainFlags) => {
       if (!["semantic", "depth"].includes(flags.task)) throw new ConfigError("--task", `expected semantic or depth, got "${flags.task}"`);
@@ -87,6 +89,7 @@ export function registerTrain(program: Command): void {
         log: flags.log,
         cacheDir: flags.cache,
         threads: parseThreads(flags.threads),
+        maxValViews: flags.valViews !== undefined ? parseIntFlag(flags.valViews, "--val-views", 1) : undefined,
       });
       if (flags.json) return printJson(r);
       const val = r.val.mIoU !== undefined ? `val mIoU ${r.val.mIoU.toFixed(2)}` : r.val.absRel !== undefined ? `val AbsRel ${r.val.absRel.toFixed(4)}` : "no validation views";

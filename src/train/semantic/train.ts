@@ -245,7 +245,12 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
   }
   const trainViews: ViewRef[] = caches.flatMap(({ scene, cache }) => trainOf(scene).map((index) => ({ cache, index })));
   let valViews: ViewRef[] = caches.flatMap(({ scene, cache }) => valOf(scene).map((index) => ({ cache, index })));
-  if (opts.maxValViews !== undefined) valViews = valViews.slice(0, opts.maxValViews);
+  if (opts.maxValViews !== undefined && opts.maxValViews < valViews.length) {
+    // An evenly spaced subset, so every scene keeps some of its held-out views.
+    const all = valViews;
+    const m = opts.maxValViews;
+    valViews = Array.from({ length: m }, (_, i) => all[Math.floor((i * all.length) / m)]);
+  }
   if (trainViews.length === 0) throw new ConfigError("--data", "no training views");
 
   // Schedule.

@@ -28,7 +28,7 @@ export function registerBenchEncode(bench: Command): void {
     .option("--config <name>", "lite or paper (tiny for a quick check)", "lite")
     .option("--gaussians <n>", "Gaussians in the procedural room", "150000")
     .option("--chunk <n>", "most Gaussians in one chunk's core", "60000")
-    .option("--train-gaussians <n>", "rows (both views) of the training step's pair, about", "20000")
+    .option("--train-gaussians <n>", "rows (both views) of the training step's pair, about", "8000")
     .option("--threads <n>", "wasm worker threads (default: all cores)")
     .option("--no-train", "skip the training-step measurement")
     .option("--json", "print one JSON object")

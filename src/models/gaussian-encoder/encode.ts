@@ -1,8 +1,8 @@
 /**
  * Inference: the frozen encoder over a whole scene, giving the L2-normalized 32-d feature of every Gaussian
  * (the `f_pc_0..31` of ARCHITECTURE.md §4). Large scenes run in chunks by point count: k-d median splits
- * until each core holds at most `chunkPoints` Gaussians; a chunk encodes its core plus every Gaussian within
- * `margin` of the core's box and keeps the core's results. All chunks are planned first and padded to one
+ * until each core holds at most `chunkPoints` Gaussians; a chunk encodes its core plus the Gaussians within
+ * `margin` of the core's box (the nearest `contextRatio`·core of them) and keeps the core's results. All chunks are planned first and padded to one
  * set of capacities (the maximum over chunks, rounded up), so the device sees one shape per scene: one
  * kernel compile and a bounded, reused wasm heap. All chunks share the scene's grid origin, so voxels and
  * pooling cells line up with an unchunked run.
@@ -29,6 +29,8 @@ export interface EncodeCloudOptions {
   chunkPoints?: number;
   /** Context kept around each core's bounding box, in metres (default 0.5). */
   margin?: number;
+  /** Most context Gaussians per chunk, as a fraction of its core (default 0.5; the nearest are kept). */
+  contextRatio?: number;
   /** Round every capacity up to a multiple of this (default 256), so similar scenes share shapes. */
   capacityMultiple?: number;
   /** Called after each chunk with (chunks done, chunks in all). */
@@ -76,8 +78,12 @@ interface PlannedChunk {
   plan: EncoderPlan;
 }
 
-/** Core plus every non-core Gaussian within `margin` of the core's box, sorted core-first. */
-function chunkRows(positions: Float32Array, n: number, core: Uint32Array, margin: number): Uint32Array {
+/**
+ * Core plus the non-core Gaussians within `margin` (L∞) of the core's box, at most `maxContext` of them (the
+ * nearest, found with a 256-bin distance histogram), sorted core-first. The count bound keeps chunk sizes
+ * bounded in dense scenes, where a fixed margin would hold many times the core.
+ */
+function chunkRows(positions: Float32Array, n: number, core: Uint32Array, margin: number, maxContext: number): Uint32Array {
   const lo = [Infinity, Infinity, Infinity];
   const hi = [-Infinity, -Infinity, -Infinity];
   for (const i of core) {
@@ -90,13 +96,32 @@ function chunkRows(positions: Float32Array, n: number, core: Uint32Array, margin
   const inCore = new Uint8Array(n);
   for (const i of core) inCore[i] = 1;
   const rows = Array.from(core).sort((a, b) => a - b);
+  const BINS = 256;
+  const dist = new Float32Array(n).fill(Infinity);
+  const hist = new Int32Array(BINS + 1);
   for (let i = 0; i < n; i++) {
     if (inCore[i] === 1) continue;
-    const x = positions[i * 3];
-    const y = positions[i * 3 + 1];
-    const z = positions[i * 3 + 2];
-    if (x >= lo[0] - margin && x <= hi[0] + margin && y >= lo[1] - margin && y <= hi[1] + margin && z >= lo[2] - margin && z <= hi[2] + margin) {
+    let d = 0;
+    for (let k = 0; k < 3; k++) {
+      const v = positions[i * 3 + k];
+      d = Math.max(d, lo[k] - v, v - hi[k]);
+    }
+    if (d > margin) continue;
+    dist[i] = d;
+    hist[margin > 0 ? Math.min(BINS, Math.floor((d / margin) * BINS)) : 0]++;
+  }
+  // The largest bin b whose cumulative count fits; points of bin b + 1 fill the rest in index order.
+  let take = 0;
+  let full = -1;
+  while (full < BINS && take + hist[full + 1] <= maxContext) take += hist[++full];
+  let partial = maxContext - take;
+  for (let i = 0; i < n; i++) {
+    if (dist[i] === Infinity) continue;
+    const b = margin > 0 ? Math.min(BINS, Math.floor((dist[i] / margin) * BINS)) : 0;
+    if (b <= full) rows.push(i);
+    else if (b === full + 1 && partial > 0) {
       rows.push(i);
+      partial--;
     }
   }
   return Uint32Array.from(rows);
@@ -114,13 +139,15 @@ export function planChunks(
   const pos = cloud.positions;
   const margin = options.margin ?? 0.5;
   if (!(margin >= 0)) throw new ConfigError("margin", `must be ≥ 0, got ${margin}`);
+  const contextRatio = options.contextRatio ?? 0.5;
+  if (!(contextRatio >= 0)) throw new ConfigError("contextRatio", `must be ≥ 0, got ${contextRatio}`);
   const origin: [number, number, number] = [Infinity, Infinity, Infinity];
   for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) origin[k] = Math.min(origin[k], pos[i * 3 + k]);
   const all = new Uint32Array(n);
   for (let i = 0; i < n; i++) all[i] = i;
   const cores = kdChunks(pos, all, options.chunkPoints ?? Infinity);
   const chunks = cores.map((core): PlannedChunk => {
-    const rows = cores.length === 1 ? all : chunkRows(pos, n, core, margin);
+    const rows = cores.length === 1 ? all : chunkRows(pos, n, core, margin, Math.floor(contextRatio * core.length));
     const chunkPos = new Float32Array(rows.length * 3);
     rows.forEach((g, r) => chunkPos.set(pos.subarray(g * 3, g * 3 + 3), r * 3));
     return { rows, core: core.length, plan: planEncoder(chunkPos, config, { origin }) };

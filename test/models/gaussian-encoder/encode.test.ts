@@ -67,11 +67,11 @@ test("encodeCloud: chunks whose context covers the scene agree with the unchunke
   const params = encoder.init(new Rng(3));
   const state = encoder.initState();
   const whole = encodeCloud(encoder, params, state, cloud);
-  const { chunks, capacities } = planChunks(encoder.config, cloud, { chunkPoints: 130, margin: 1e6 });
+  const { chunks, capacities } = planChunks(encoder.config, cloud, { chunkPoints: 130, margin: 1e6, contextRatio: Infinity });
   assert.equal(chunks.length, 4);
   for (const c of chunks) assert.equal(c.rows.length, n, "a context margin this large takes in the whole scene");
   assert.ok(capacities.points[0] >= n && capacities.points[0] % 256 === 0);
-  const split = encodeCloud(encoder, params, state, cloud, { chunkPoints: 130, margin: 1e6 });
+  const split = encodeCloud(encoder, params, state, cloud, { chunkPoints: 130, margin: 1e6, contextRatio: Infinity });
   let worst = 1;
   for (let i = 0; i < n; i++) {
     let dot = 0;
@@ -80,4 +80,37 @@ test("encodeCloud: chunks whose context covers the scene agree with the unchunke
   }
   // Same points, same grid origin; only ties inside one finest grid cell may serialize in another order.
   assert.ok(worst > 0.999, `worst cosine ${worst}`);
+});
+
+test("planChunks: context is capped at contextRatio × core, keeping the Gaussians nearest the core's box", () => {
+  const cloud = randomCloud(23, 2000, 0);
+  const margin = 0.8;
+  const { chunks } = planChunks(TINY_ENCODER, cloud, { chunkPoints: 300, margin, contextRatio: 0.5 });
+  assert.equal(chunks.length, 8);
+  const pos = cloud.positions;
+  for (const c of chunks) {
+    const context = c.rows.length - c.core;
+    assert.ok(context <= Math.floor(0.5 * c.core), `${context} context rows for a core of ${c.core}`);
+    const lo = [Infinity, Infinity, Infinity];
+    const hi = [-Infinity, -Infinity, -Infinity];
+    for (let r = 0; r < c.core; r++) {
+      for (let k = 0; k < 3; k++) {
+        lo[k] = Math.min(lo[k], pos[c.rows[r] * 3 + k]);
+        hi[k] = Math.max(hi[k], pos[c.rows[r] * 3 + k]);
+      }
+    }
+    const d = (i: number): number => Math.max(0, ...[0, 1, 2].map((k) => Math.max(lo[k] - pos[i * 3 + k], pos[i * 3 + k] - hi[k])));
+    const inChunk = new Set(c.rows);
+    let farthestIn = 0;
+    for (let r = c.core; r < c.rows.length; r++) farthestIn = Math.max(farthestIn, d(c.rows[r]));
+    let nearestOut = Infinity;
+    let outside = 0;
+    for (let i = 0; i < cloud.count; i++) {
+      if (inChunk.has(i) || d(i) > margin) continue;
+      nearestOut = Math.min(nearestOut, d(i));
+      outside++;
+    }
+    assert.ok(farthestIn <= margin);
+    if (outside > 0) assert.ok(farthestIn <= nearestOut + margin / 256, `kept one at ${farthestIn}, left one at ${nearestOut}`);
+  }
 });

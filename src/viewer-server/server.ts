@@ -2,6 +2,7 @@
  * The `rtgs2 view` server: node:http on 127.0.0.1, read-only (GET and HEAD; 405 otherwise), serving
  * - `/`, `/index.html`, `/viewer.js`: the browser viewer (bundled from `viewer/` by esbuild at start);
  * - `/api/info.json`: what the scene holds (counts, SH degree, feature channels, labels, classes, model);
+ *   features come from the splats' `f_pc_*` or, for a scene folder, its `features.safetensors` sidecar;
  * - `/api/scene.bin`: the splats in the payload format of `format.ts`;
  * - `/api/cameras.json`: the dataset cameras (rtgs2's Camera convention: OpenCV world-to-camera, row-major),
  *   or 8 orbit cameras around the splats when the scene has none;
@@ -20,12 +21,13 @@ import { basename, join, resolve, sep } from "node:path";
 import type { AddressInfo } from "node:net";
 import { orbitCameras } from "../core/camera-convert.ts";
 import type { Camera } from "../core/camera.ts";
-import { ConfigError, MissingFileError } from "../core/errors.ts";
+import { ConfigError, InvalidFileError, MissingFileError } from "../core/errors.ts";
 import { detectLayout, readScene } from "../datasets/detect.ts";
 import { resolveSceneFiles } from "../datasets/scene-files.ts";
 import type { ClassInfo } from "../datasets/scene.ts";
 import { featureChannelCount, featureMatrix, type GaussianCloud } from "../splat/cloud.ts";
 import { readSplatSync, type SplatFormat } from "../splat/io/index.ts";
+import { float16BitsToFloat32, readSafetensors } from "../nn/safetensors.ts";
 import { buildViewerAssets, type ViewerAssets } from "./bundle.ts";
 import { encodeViewerScene } from "./format.ts";
 
@@ -143,12 +145,18 @@ export function loadViewScene(scene: string, defaultSize = { width: 640, height:
     if (cloud.count === 0) throw new ConfigError("scene", `${splatFile} holds no splats to look at`);
     cameras = orbitCameras(cloud.positions, 8, defaultSize);
   }
-  const channels = featureChannelCount(cloud);
+  let channels = featureChannelCount(cloud);
+  let features = channels > 0 ? featureMatrix(cloud, "f_pc_", channels) : undefined;
+  if (!features && !isFile && existsSync(join(abs, "features.safetensors"))) {
+    const side = readFeatureSidecar(join(abs, "features.safetensors"), cloud.count);
+    channels = side.channels;
+    features = side.values;
+  }
   const labelArr = cloud.extras.get("label");
   const label = labelArr ? Uint16Array.from(labelArr, (v) => (v >= 0 && v <= 65535 ? v : 65535)) : undefined;
   const payload = encodeViewerScene({
     ...cloud,
-    features: channels > 0 ? { values: featureMatrix(cloud, "f_pc_", channels), channels } : undefined,
+    features: features ? { values: features, channels } : undefined,
     label,
   });
   return {
@@ -170,6 +178,24 @@ export function loadViewScene(scene: string, defaultSize = { width: 640, height:
     root: abs,
     rootIsFile: isFile,
   };
+}
+
+/**
+ * A foreign scene's feature sidecar (ARCHITECTURE.md §4): tensor `f_pc` [N, C], float32 or float16, in the
+ * splat file's vertex order.
+ * @throws InvalidFileError naming the file when the tensor is missing or its shape does not fit `count`.
+ */
+export function readFeatureSidecar(path: string, count: number): { values: Float32Array; channels: number } {
+  const t = readSafetensors(path).tensors.get("f_pc");
+  if (!t) throw new InvalidFileError(path, "no tensor f_pc");
+  if (t.shape.length !== 2 || t.shape[0] !== count) {
+    throw new InvalidFileError(path, `f_pc has shape [${t.shape.join(", ")}], expected [${count}, C] for ${count} splats`);
+  }
+  let values: Float32Array;
+  if (t.dtype === "F32") values = t.data as Float32Array;
+  else if (t.dtype === "F16") values = float16BitsToFloat32(t.data as Uint16Array);
+  else throw new InvalidFileError(path, `f_pc is ${t.dtype}, expected F32 or F16`);
+  return { values, channels: t.shape[1] };
 }
 
 /** Start the server; resolves once it listens. */

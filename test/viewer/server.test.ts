@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { writePly } from "../../src/splat/io/index.ts";
 import { syntheticRoomCloud } from "../../src/splat/synthetic.ts";
 import { decodeViewerScene } from "../../src/viewer-server/format.ts";
-import { routeRequest, startViewServer } from "../../src/viewer-server/server.ts";
+import { loadViewScene, routeRequest, startViewServer } from "../../src/viewer-server/server.ts";
+import { writeSafetensors } from "../../src/nn/safetensors.ts";
+import { InvalidFileError } from "../../src/core/errors.ts";
 
 const bin = fileURLToPath(new URL("../../bin/rtgs2.js", import.meta.url));
 
@@ -194,4 +196,19 @@ test("rtgs2 view prints the URL as its first stdout line and stops on SIGTERM; a
   assert.equal(stdout, "");
   assert.equal(stderr.trim().split("\n").length, 1);
   assert.match(stderr, /nope\.ply/);
+});
+
+test("a scene folder without f_pc_* takes its features from features.safetensors; a mis-shaped sidecar is refused by name", () => {
+  const base = mkdtempSync(join(tmpdir(), "rtgs2-view-side-"));
+  const cloud = syntheticRoomCloud(50, 4);
+  writePly(join(base, "point_cloud.ply"), cloud);
+  const values = Float32Array.from({ length: 50 * 3 }, (_, i) => i / 7);
+  writeSafetensors(join(base, "features.safetensors"), new Map([["f_pc", { dtype: "F32" as const, shape: [50, 3], data: values }]]));
+  const loaded = loadViewScene(base, { width: 32, height: 24 });
+  assert.equal(loaded.info.featureChannels, 3);
+  const s = decodeViewerScene(loaded.payload);
+  assert.deepEqual(Array.from(s.features!), Array.from(values));
+
+  writeSafetensors(join(base, "features.safetensors"), new Map([["f_pc", { dtype: "F32" as const, shape: [49, 3], data: values.subarray(0, 147) }]]));
+  assert.throws(() => loadViewScene(base), (e: unknown) => e instanceof InvalidFileError && /features\.safetensors.*\[49, 3\]/.test(e.message));
 });

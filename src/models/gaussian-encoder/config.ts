@@ -74,8 +74,12 @@ export const PAPER_ENCODER: GaussianEncoderConfig = {
 
 /**
  * The CPU default: half the paper's widths below the output, one block per stage but the deepest, patch 128
- * (the PTv3 README's advice without flash attention). Indicative: the issue's speed target (150k Gaussians in
- * ≤ 20 s on 2 cores) decides the final shape once the encoder can be benchmarked.
+ * (the PTv3 README's advice without flash attention). Measured with fixed-capacity chunked encoding
+ * (`encodeCloud`, 60k-Gaussian cores, .scratch probes) on the shared, heavily loaded 2-core machine, so in
+ * process CPU-seconds: a 150k-Gaussian procedural room costs ≈ 26 CPU-s cold (planning, the one compile, four
+ * 55k-row chunks) and ≈ 10 CPU-s warm, i.e. about 13–18 s of wall time on two otherwise idle cores. The finest
+ * level dominates (the 32-wide decoder block over every Gaussian: ~40 % of the forward); dropping it
+ * (`decDepths: [0, 1, 1, 1]`) measured 16 / 7 CPU-s and is the first cut if the target is missed.
  */
 export const LITE_ENCODER: GaussianEncoderConfig = {
   ...COMMON,

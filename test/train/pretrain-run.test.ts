@@ -98,3 +98,15 @@ test("capPairPoints: thins the kept Gaussians to about maxPoints pair rows, seed
   assert.ok(Math.abs(rows(c) - 1000) <= 1000 * 0.1, `${rows(c)} rows`);
   assert.deepEqual(capPairPoints(kept, visA, visB, 1000, new Rng(1)), c);
 });
+
+test("runPretrain --max-points: every pair padded to one fixed capacity set; trains and evaluates", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-pre-cap-"));
+  try {
+    const r = runPretrain([ringScene(1)], { config: TINY_ENCODER, seed: 3, maxPairs: 32, maxPoints: 120, checkpointEvery: 2, valPairs: 1, steps: 2, out: join(dir, "m.safetensors") });
+    assert.equal(r.steps, 2);
+    assert.ok(Number.isFinite(r.loss) && Number.isFinite(r.val[0].loss));
+    assert.ok(existsSync(join(dir, "m.safetensors")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

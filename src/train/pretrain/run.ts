@@ -26,7 +26,9 @@ import { voxelSubsample } from "./augment.ts";
 import { INFONCE_MAX_PAIRS, INFONCE_TEMPERATURE } from "./infonce.ts";
 import { makePairSample } from "./pair.ts";
 import { scenePairs, type TrainingPair } from "./pairs.ts";
-import { disposePair, pairLossAndGrad, preparePair } from "./step.ts";
+import { disposePair, pairLossAndGrad, preparePair, type DevicePair } from "./step.ts";
+import { bucketCapacities, maxCapacities, planCapacities, planEncoder, type PlanCapacities } from "../../models/gaussian-encoder/levels.ts";
+import type { PairSample } from "./pair.ts";
 
 /** One scene as the loop needs it. */
 export interface PretrainScene {
@@ -236,15 +238,47 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   }
   const logger = options.log === undefined ? null : new JsonlLogger(options.log, resumedFrom === null ? {} : { resumeStep: step });
 
+  // With a point cap every pair is padded to one fixed capacity set (one shape for the whole run: jax-js's wasm
+  // heap reuses buffers only of the exact same size). The set comes from 8 seeded calibration pairs with 15 %
+  // headroom; a pair that still does not fit is thinned by 15 % and prepared again.
+  let capacities: PlanCapacities | undefined;
+  if (maxPoints !== undefined) {
+    const r = new Rng(seed).fork("capacities");
+    const plans: PlanCapacities[] = [];
+    for (let k = 0; k < 8; k++) {
+      const si = usable[r.int(usable.length)];
+      const sc = scenes[si];
+      const pair = trainPairs[si][r.int(trainPairs[si].length)];
+      const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, maxPoints, r);
+      const sample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
+      plans.push(planCapacities(planEncoder(sample.positions, options.config, { batch: sample.batch })));
+    }
+    const m = maxCapacities(plans);
+    const grow = (v: number): number => Math.ceil(v * 1.15);
+    capacities = bucketCapacities({ points: m.points.map(grow), voxels: m.voxels.map(grow), patches: m.patches }, { multiple: 64, clouds: 2 });
+  }
+  const preparedPair = (sc: PretrainScene, pair: TrainingPair, r: Rng, planRng: Rng | undefined): DevicePair => {
+    let cap = maxPoints;
+    for (let attempt = 0; ; attempt++) {
+      const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, cap, r);
+      const sample: PairSample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
+      if (capacities === undefined) return preparePair(encoder, sample, planRng);
+      try {
+        return preparePair(encoder, sample, planRng, { capacities });
+      } catch (e) {
+        if (!(e instanceof ConfigError) || attempt >= 8) throw e;
+        cap = Math.floor(0.85 * Math.min(cap ?? Infinity, sample.n1 + sample.n2));
+      }
+    }
+  };
+
   const heldOutLoss = (): number => {
     let sum = 0;
     for (let k = 0; k < valCount; k++) {
       const { scene, pair } = heldOut[k];
       const s = scenes[scene];
       const r = new Rng(seed).fork(`val${k}`);
-      const kept = capPairPoints(voxelSubsample(s.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, maxPoints, r);
-      const sample = makePairSample(s.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
-      const dp = preparePair(encoder, sample);
+      const dp = preparedPair(s, pair, r, undefined);
       const g = pairLossAndGrad(encoder, refParams(params), refParams(state), dp, { train: false, tau, jit });
       disposeParams(g.grads);
       disposeParams(g.state as ParamTree);
@@ -290,9 +324,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     const si = usable[rng.int(usable.length)];
     const s = scenes[si];
     const pair = trainPairs[si][rng.int(trainPairs[si].length)];
-    const kept = capPairPoints(voxelSubsample(s.cloud.positions, voxel, rng), pair.visibleA, pair.visibleB, maxPoints, rng);
-    const sample = makePairSample(s.cloud, kept, pair.visibleA, pair.visibleB, rng, { maxPairs });
-    const dp = preparePair(encoder, sample, rng);
+    const dp = preparedPair(s, pair, rng, rng);
     const key = random.key(rng.int(2 ** 31));
     const g = pairLossAndGrad(encoder, refParams(params), state, dp, { train: true, key, tau, jit });
     disposePair(dp);

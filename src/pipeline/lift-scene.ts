@@ -12,6 +12,9 @@ import { IGNORE_LABEL, writePng } from "../core/image.ts";
 import { Rng } from "../core/rng.ts";
 import { createProgress } from "../core/progress.ts";
 import { readScene } from "../datasets/detect.ts";
+import { resizeNearest, scaleCamera } from "../train/render-cache.ts";
+import { loadSceneFeatures } from "../train/semantic/features.ts";
+import { Segmenter } from "./segment.ts";
 import { loadDepth, loadLabels } from "../datasets/frames.ts";
 import type { Scene } from "../datasets/scene.ts";
 import { frustumIoU, viewVisibility } from "../datasets/view-pairs.ts";
@@ -94,6 +97,35 @@ export function noisyLabelSource(scene: Scene, noise: LabelNoise): EvidenceSourc
       return { kind: "labels", labels, classes };
     },
   };
+}
+
+/**
+ * The network as an evidence source: a VDVI checkpoint (default: the committed one) segments every view at its
+ * render size and its softmax probabilities are the evidence. Call `dispose()` when done.
+ */
+export async function segmenterSource(scene: Scene, model?: string, threads?: number): Promise<EvidenceSource & { dispose(): void }> {
+  const seg = Segmenter.load(model);
+  try {
+    if (seg.task !== "semantic") throw new ConfigError("--model", `${seg.path} is a ${seg.task} checkpoint; lifting needs a semantic one`);
+    const K = seg.config.numClasses;
+    if (scene.classes.length > 0 && scene.classes.length !== K) {
+      throw new ConfigError("--model", `${seg.path} predicts ${K} classes but ${scene.root} has ${scene.classes.length}`);
+    }
+    if (K > 64) throw new ConfigError("--model", `${seg.path} predicts ${K} classes; lifting supports at most 64`);
+    const sf = await loadSceneFeatures(scene.splatPath, scene.root, seg.featureSource, scene.name);
+    seg.checkEncoder(sf.encoder, scene.root);
+    return {
+      classes: K,
+      evidence: async (_v, camera) => {
+        const out = await seg.segment(sf.cloud, camera, { features: { values: sf.features, channels: sf.channels }, threads });
+        return { kind: "dense", values: out.probabilities, classes: K, camera: scaleCamera(camera, out.width, out.height) };
+      },
+      dispose: () => seg.dispose(),
+    };
+  } catch (err) {
+    seg.dispose();
+    throw err;
+  }
 }
 
 /** Scores of one set of per-view labels against the ground truth. */
@@ -193,8 +225,9 @@ export async function liftScene(
     lift = await liftLabels(cloud, cameras, src, {
       threads: options.threads,
       views: options.liftViews,
-      onView: (v, labels) => {
-        sourceLabels[v] = labels;
+      onView: (v, labels, _seconds, camera) => {
+        const { width, height } = cameras[v];
+        sourceLabels[v] = resizeNearest(labels, camera.width, camera.height, width, height);
         progress.tick();
       },
     });
@@ -218,7 +251,11 @@ export async function liftScene(
       const depth = loadDepth(scene, v);
       const pred = await renderLabelScores(cloud, scores, K, cameras[v], { threads: options.threads });
       lifted.push({ camera: cameras[v], depth, gt, pred });
-      sourceLabels[v] ??= evidenceLabels(await src.evidence(v, cameras[v]));
+      if (!sourceLabels[v]) {
+        const e = await src.evidence(v, cameras[v]);
+        const at = e.camera ?? cameras[v];
+        sourceLabels[v] = resizeNearest(evidenceLabels(e), at.width, at.height, cameras[v].width, cameras[v].height);
+      }
       perView.push({ camera: cameras[v], depth, gt, pred: sourceLabels[v] });
       if (gtPerGaussian) {
         gaussianGt.push({ camera: cameras[v], depth, gt, pred: await renderLabels(cloud, gtPerGaussian, K, cameras[v], { threads: options.threads }) });

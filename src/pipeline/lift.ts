@@ -33,8 +33,14 @@ export type { PixelEvidence } from "../render/render.ts";
 export interface EvidenceSource {
   /** K, the number of classes (1–64). */
   readonly classes: number;
-  evidence(view: number, camera: Camera): PixelEvidence | Promise<PixelEvidence>;
+  evidence(view: number, camera: Camera): ViewEvidence | Promise<ViewEvidence>;
 }
+
+/**
+ * One view's evidence; `camera`, when set, is the (rescaled) camera the evidence image was made for, e.g. the
+ * network's render size; otherwise it is the view's own camera.
+ */
+export type ViewEvidence = PixelEvidence & { camera?: Camera };
 
 /**
  * The hook for the network: anything that gives per-pixel class probabilities [H·W·K] for a camera (stage 3's
@@ -50,7 +56,7 @@ export function segmenterSource(segmenter: ViewSegmenter): EvidenceSource {
   const classes = segmenter.classes;
   return {
     classes,
-    evidence: async (v, camera) => ({ kind: "dense", values: await segmenter.probabilities(v, camera), classes }),
+    evidence: async (v, camera) => ({ kind: "dense", values: await segmenter.probabilities(v, camera), classes, camera }),
   };
 }
 
@@ -59,8 +65,11 @@ export interface LiftOptions {
   threads?: number;
   /** Views to lift from (default: all). */
   views?: readonly number[];
-  /** Called after each view with its index, the view's per-pixel source labels (argmax) and the pass time. */
-  onView?: (view: number, sourceLabels: Uint16Array, seconds: number) => void;
+  /**
+   * Called after each view with its index, the view's per-pixel source labels (argmax), the pass time and the
+   * camera the evidence was made for (its size is the labels' size).
+   */
+  onView?: (view: number, sourceLabels: Uint16Array, seconds: number, camera: Camera) => void;
 }
 
 export interface LiftResult {
@@ -115,11 +124,12 @@ export async function liftLabels(
     if (e.classes !== source.classes) {
       throw new ShapeError(`evidence of view ${v}`, `${source.classes} classes`, `${e.classes} classes`);
     }
+    const camera = e.camera ?? cameras[v];
     const t0 = performance.now();
-    await accumulateGaussianWeights(cloud, cameras[v], e, acc, { threads: options.threads });
+    await accumulateGaussianWeights(cloud, camera, e, acc, { threads: options.threads });
     const dt = (performance.now() - t0) / 1000;
     seconds += dt;
-    options.onView?.(v, evidenceLabels(e), dt);
+    options.onView?.(v, evidenceLabels(e), dt, camera);
   }
   return { ...argmaxLabels(acc), accumulator: acc, views: views.length, accumulateSeconds: seconds };
 }

@@ -121,12 +121,12 @@ test("rtgs2 lift: bad input is one line on stderr, exit 2, empty stdout", () => 
   assert.ok(!existsSync(out));
 });
 
-test("rtgs2 lift: a missing scene, a non-ply output, --model without the Segmenter and --model with --labels are typed errors", async () => {
+test("rtgs2 lift: a missing scene, a non-ply output, a missing checkpoint and --model with --labels are typed errors", async () => {
   const out = join(work, "bad2.ply");
   const cases: [string[], typeof ConfigError | typeof MissingFileError, RegExp][] = [
     [[join(work, "nope"), "--out", out, "--labels", "gt"], MissingFileError, /nope/],
     [[sceneDir, "--out", join(work, "x.png"), "--labels", "gt"], ConfigError, /--out.*\.ply/],
-    [[sceneDir, "--out", out], ConfigError, /Segmenter/],
+    [[sceneDir, "--out", out, "--model", join(work, "nope.safetensors")], MissingFileError, /nope\.safetensors/],
     [[sceneDir, "--out", out, "--labels", "gt", "--model", "m.safetensors"], ConfigError, /either --model or --labels/],
   ];
   for (const [args, type, pattern] of cases) {

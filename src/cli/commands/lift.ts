@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { ConfigError, MissingFileError } from "../../core/errors.ts";
 import { readScene } from "../../datasets/detect.ts";
-import { liftScene, type LabelNoise } from "../../pipeline/lift-scene.ts";
+import { liftScene, segmenterSource, type LabelNoise } from "../../pipeline/lift-scene.ts";
 import type { LabelRenderMode } from "../../pipeline/lift.ts";
 import { parseIntFlag, parseThreads, printJson, say } from "../options.ts";
 
@@ -28,9 +28,9 @@ export function registerLift(program: Command): void {
     .command("lift")
     .description("lift per-view labels onto the Gaussians (α·T-weighted evidence, per-Gaussian argmax) and write a labelled ply")
     .argument("<scene>", "a scene folder of a known layout, with label images and a class table")
-    .option("--model <ckpt>", "segment the views with this checkpoint (needs the stage-3 Segmenter)")
+    .option("--model <ckpt>", "lift the network's per-view probabilities from this checkpoint (default: checkpoints/vdvi-lite.safetensors)")
     .requiredOption("--out <file.ply>", "the lifted ply: label, label_confidence, gt_label, class-coloured SH-DC")
-    .option("--labels <source>", `lift these per-view labels instead of a model: ${SOURCES.join(" | ")} (ground truth with seeded wrong-class blobs and flicker)`)
+    .option("--labels <source>", `lift these per-view labels instead of the network's: ${SOURCES.join(" | ")} (ground truth with seeded wrong-class blobs and flicker)`)
     .option("--noise-seed <n>", "seed of the noisy-gt source", "0")
     .option("--no-recolor", "keep the input's SH colours instead of colouring by class")
     .option("--gaussian-gt", "also render the ply's per-Gaussian ground-truth labels and score them (gaussianGt)")
@@ -50,16 +50,9 @@ export function registerLift(program: Command): void {
       const noise: LabelNoise = { seed: parseIntFlag(flags.noiseSeed ?? "0", "--noise-seed", 0) };
       if (!existsSync(scene)) throw new MissingFileError(scene, "no such scene folder");
       const sceneData = readScene(scene);
-      if (flags.labels === undefined) {
-        // Integration hook: build the stage-3 Segmenter from flags.model (or the bundled default), adapt it with
-        // segmenterSource({ classes, probabilities: (v, camera) => segmenter.probabilities(camera) }) from
-        // src/pipeline/lift.ts, and pass that source to liftScene below.
-        throw new ConfigError(
-          "--model",
-          "lifting network predictions needs the stage-3 Segmenter (src/pipeline/segment.ts), which this build does not have yet; use --labels gt",
-        );
-      }
-      const r = await liftScene(sceneData, flags.labels === "gt" ? "gt" : noise, {
+      const model = flags.labels === undefined ? await segmenterSource(sceneData, flags.model, threads) : undefined;
+      const source = model ?? (flags.labels === "gt" ? "gt" : noise);
+      const r = await liftScene(sceneData, source, {
         threads,
         out: flags.out,
         recolor: flags.recolor,
@@ -70,7 +63,7 @@ export function registerLift(program: Command): void {
         progress: !flags.json,
       });
       const { gaussians, viewConsistency, gtCeiling, mIoU, gaussianAccuracy, ...rest } = r;
-      const json = { gaussians, viewConsistency, gtCeiling, mIoU, gaussianAccuracy, ...rest, labels: flags.labels };
+      const json = { gaussians, viewConsistency, gtCeiling, mIoU, gaussianAccuracy, ...rest, source: flags.labels ?? "model" };
       if (flags.json) return printJson(json);
       const pct = (v: number) => `${v.toFixed(1)}%`;
       say(false, `lifted ${r.views} views of ${r.scene} onto ${r.gaussians.toLocaleString("en-US")} Gaussians (${pct(100 * r.seenRatio)} seen) → ${flags.out}`);

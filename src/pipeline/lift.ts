@@ -52,7 +52,7 @@ export interface ViewSegmenter {
   probabilities(view: number, camera: Camera): Float32Array | Promise<Float32Array>;
 }
 
-export function segmenterSource(segmenter: ViewSegmenter): EvidenceSource {
+export function probabilitySource(segmenter: ViewSegmenter): EvidenceSource {
   const classes = segmenter.classes;
   return {
     classes,

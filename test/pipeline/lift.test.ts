@@ -12,7 +12,7 @@ import {
   liftLabels,
   renderLabelScores,
   renderLabels,
-  segmenterSource,
+  probabilitySource,
   writeLiftedPly,
   type EvidenceSource,
 } from "../../src/pipeline/lift.ts";
@@ -109,7 +109,7 @@ test("label and confidence are the argmax and share of the α·T-weighted eviden
   // Dense evidence through the segmenter hook: probabilities equal to the one-hot give the same result.
   const probs = new Float32Array(48 * 40 * K);
   labels.forEach((l, p) => { if (l < K) probs[p * K + l] = 1; });
-  const dense = await liftLabels(cloud, [cam], segmenterSource({ classes: K, probabilities: () => probs }), { threads: 2 });
+  const dense = await liftLabels(cloud, [cam], probabilitySource({ classes: K, probabilities: () => probs }), { threads: 2 });
   assert.deepEqual(dense.labels, lift.labels);
   for (let g = 0; g < 2; g++) assert.ok(Math.abs(dense.confidence[g] - lift.confidence[g]) < 1e-6);
   // A source whose evidence has the wrong class count is refused.

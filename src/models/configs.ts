@@ -104,7 +104,10 @@ const LITE: VdviConfig = {
   name: "lite",
   width: 320,
   height: 240,
-  // METHOD.md §10 row 11: the shape that fits 0.8 GMAC at 320×240.
+  // METHOD.md §10 row 11: the shape that fits 0.8 GMAC at 320×240 (0.645 GMAC conv + linear, 2.66 M params).
+  // Speed (issue 12): stage-2 CMA averages its keys and values over 2×2 cells (1200×300 attention instead of
+  // 1200², the one departure from METHOD.md §5's global attention), and the decoder runs folded (same function
+  // and parameters as SegFormer's order, without the 4E→E conv at 1/4). Widths and depths are unchanged.
   rgb: { dims: [32, 64, 128, 256], depths: [2, 2, 4, 2], dropPath: 0.1, layerScaleInit: 1e-6 },
   feat: {
     inChannels: 32,

@@ -30,7 +30,7 @@ interface PretrainFlags {
   valPairs: string;
   seed: string;
   log?: string;
-  jit: boolean;
+  jit?: boolean;
   json?: boolean;
 }
 
@@ -68,7 +68,7 @@ export function registerPretrain(program: Command): void {
     .option("--val-pairs <k>", "held-out view pairs per evaluation (from the splits.val frames)", "8")
     .option("--seed <s>", "seed of pairs, subsampling, augmentation and initialization", "0")
     .option("--log <file>", "JSONL log of per-step losses and held-out losses (default: <ckpt> with .jsonl)")
-    .option("--no-jit", "run each step op by op instead of as one compiled function")
+    .option("--jit", "run each step as one compiled jax-js function (slower and heap-hungry in jax-js 0.1.25; default op by op)")
     .option("--json", "print one JSON object")
     .action(async (flags: PretrainFlags) => {
       const { encoderConfig } = await import("../../models/gaussian-encoder/config.ts");
@@ -91,7 +91,7 @@ export function registerPretrain(program: Command): void {
         valPairs: parseIntFlag(flags.valPairs, "--val-pairs", 0),
         seed: parseIntFlag(flags.seed, "--seed", 0),
         log: flags.log ?? logPathOf(flags.out),
-        jit: flags.jit,
+        jit: flags.jit === true,
         timeBudgetMs: minutes === undefined ? undefined : minutes * 60_000,
       };
       const { pretrainScenesFromDataset } = await import("../../train/pretrain/data.ts");

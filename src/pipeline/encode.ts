@@ -19,6 +19,9 @@ import { readProjectDataset } from "../datasets/project.ts";
 import { FEATURE_CHANNELS } from "../models/gaussian-encoder/config.ts";
 import { loadEncoderCheckpoint, type LoadedEncoder } from "../models/gaussian-encoder/checkpoint.ts";
 import { encodeCloud } from "../models/gaussian-encoder/encode.ts";
+import { GaussianEncoder } from "../models/gaussian-encoder/encoder.ts";
+import { encoderConfig } from "../models/gaussian-encoder/config.ts";
+import { Rng } from "../core/rng.ts";
 
 /** The committed default encoder, relative to the working directory. */
 export const DEFAULT_ENCODER_PATH = "checkpoints/encoder-lite.safetensors";
@@ -32,8 +35,32 @@ export const DEFAULT_CHUNK_POINTS = 60_000;
 /** Names of the feature channels: `f_pc_0..31`. */
 export const FEATURE_NAMES: readonly string[] = Array.from({ length: FEATURE_CHANNELS }, (_, k) => `f_pc_${k}`);
 
-/** Load an encoder checkpoint; a missing file is a ConfigError that says where the default comes from. */
+/** `random:<seed>` names an untrained, seeded lite encoder: the paper's no-pre-training control. */
+const RANDOM_ENCODER = /^random:(\d+)$/;
+
+/** The seed of a `random:<seed>` encoder name, or undefined for a checkpoint path or id. */
+export function randomEncoderSeed(name: string): number | undefined {
+  const m = RANDOM_ENCODER.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/**
+ * The untrained lite encoder of `seed`, as a loaded encoder whose id is `random:<seed>`: features it writes are
+ * labelled as the control they are, and a VDVI checkpoint trained on them asks for exactly this encoder.
+ */
+export function randomEncoder(seed: number): LoadedEncoder {
+  const encoder = new GaussianEncoder(encoderConfig("lite"));
+  const params = encoder.init(new Rng(seed).fork("random-encoder"));
+  return { encoder, params, state: encoder.initState(), id: `random:${seed}`, metadata: {} };
+}
+
+/**
+ * Load an encoder checkpoint, or the untrained control for `random:<seed>`; a missing file is a ConfigError that
+ * says where the default comes from.
+ */
 export function loadEncoder(path: string = DEFAULT_ENCODER_PATH): LoadedEncoder {
+  const seed = randomEncoderSeed(path);
+  if (seed !== undefined) return randomEncoder(seed);
   if (!existsSync(path)) {
     throw new ConfigError(
       "--encoder",

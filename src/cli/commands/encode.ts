@@ -21,7 +21,7 @@ export function registerEncode(program: Command): void {
   program
     .command("encode")
     .description("per-Gaussian encoder features (f_pc_0..31) for every scene of a dataset, or for one scene")
-    .option("--encoder <ckpt>", "Gaussian-encoder checkpoint", "checkpoints/encoder-lite.safetensors")
+    .option("--encoder <ckpt>", "Gaussian-encoder checkpoint, or random:<seed> for the untrained control", "checkpoints/encoder-lite.safetensors")
     .option("--data <dir>", "project-layout dataset folder (every train and test scene)")
     .option("--scene <dir>", "one scene folder of any supported layout")
     .option("--sidecar", "write SCENE/features.safetensors instead of rewriting a project scene's ply")

@@ -9,13 +9,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../core/errors.ts";
-import { Rng } from "../../core/rng.ts";
 import { fileSource } from "../../splat/io/source.ts";
 import { parsePlyHeader } from "../../splat/io/ply-header.ts";
 import { readSplatSync } from "../../splat/io/index.ts";
 import type { GaussianCloud } from "../../splat/cloud.ts";
 import { readSafetensors } from "../../nn/safetensors.ts";
-import { loadSceneFeatures as loadEncodedFeatures } from "../../pipeline/encode.ts";
+import { DEFAULT_CHUNK_POINTS, loadSceneFeatures as loadEncodedFeatures, randomEncoder } from "../../pipeline/encode.ts";
+import { FEATURE_CHANNELS } from "../../models/gaussian-encoder/config.ts";
+import { encodeCloud } from "../../models/gaussian-encoder/encode.ts";
 
 /** `encoded` (the scene's own features) or `random:<seed>` (an untrained encoder's, the control). */
 export type FeatureSource = "encoded" | `random:${number}`;
@@ -89,22 +90,22 @@ export interface SceneFeatures {
 export async function loadSceneFeatures(splatPath: string, root: string, source: FeatureSource, sceneName = root): Promise<SceneFeatures> {
   const file = readSplatSync(splatPath);
   const cloud = file.cloud;
+  const scene = { root, splatPath, name: sceneName };
   if (source !== "encoded") {
-    const seed = Number(source.slice("random:".length));
-    const features = await randomEncoderFeatures(cloud, seed);
-    return { cloud, features, channels: 32, encoder: source };
+    // A scene already encoded with this very control (`rtgs2 encode --encoder random:<seed>`) is read, not redone.
+    if (sceneEncoderId(splatPath, root) === source) {
+      const r = loadEncodedFeatures(scene, { splat: file, encoder: source });
+      return { cloud, features: r.features, channels: FEATURE_CHANNELS, encoder: source };
+    }
+    const features = await randomEncoderFeatures(cloud, Number(source.slice("random:".length)));
+    return { cloud, features, channels: FEATURE_CHANNELS, encoder: source };
   }
-  const r = loadEncodedFeatures({ root, splatPath, name: sceneName }, { splat: file });
+  const r = loadEncodedFeatures(scene, { splat: file });
   return { cloud, features: r.features, channels: r.features.length / Math.max(1, cloud.count), encoder: r.encoder };
 }
 
-/** Features of a seeded, untrained lite Gaussian encoder (eval mode, chunks of at most 50k Gaussians). */
+/** Features of a seeded, untrained lite Gaussian encoder (eval mode), chunked as `rtgs2 encode` chunks. */
 export async function randomEncoderFeatures(cloud: GaussianCloud, seed: number): Promise<Float32Array> {
-  const { GaussianEncoder } = await import("../../models/gaussian-encoder/encoder.ts");
-  const { encoderConfig } = await import("../../models/gaussian-encoder/config.ts");
-  const { encodeCloud } = await import("../../models/gaussian-encoder/encode.ts");
-  const encoder = new GaussianEncoder(encoderConfig("lite"));
-  const params = encoder.init(new Rng(seed).fork("random-encoder"));
-  const state = encoder.initState();
-  return encodeCloud(encoder, params, state, cloud, { chunkPoints: 50_000 });
+  const loaded = randomEncoder(seed);
+  return encodeCloud(loaded.encoder, loaded.params, loaded.state, cloud, { chunkPoints: DEFAULT_CHUNK_POINTS });
 }

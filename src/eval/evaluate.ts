@@ -38,6 +38,16 @@ export interface EvalOptions {
   threads?: number;
   /** Evaluate at most this many views per scene (quick checks; default all). */
   maxViews?: number;
+  /** Only these scenes of the split (default: every scene of it). */
+  scenes?: readonly string[];
+}
+
+/** One scene's view consistency (fractions), for per-scene figures. */
+export interface SceneConsistency {
+  scene: string;
+  views: number;
+  viewConsistency: number | null;
+  gtCeiling: number | null;
 }
 
 /** Per-part milliseconds per frame (means over the timed views). */
@@ -76,6 +86,10 @@ export interface EvalResult {
   split: string;
   finetuneScene: string | null;
   scenes: string[];
+  /** Per-scene view consistency (the pooled figures above weight scenes by their counted pixels). */
+  perScene: SceneConsistency[];
+  /** Pooled confusion matrix, row-major [K × (K + 1)] pixel counts (column K: predictions outside the table). */
+  confusion: { numClasses: number; counts: number[] } | null;
   views: number;
   pixels: number;
   seconds: number;
@@ -111,10 +125,16 @@ async function run(seg: Segmenter, opts: EvalOptions, t0: number): Promise<EvalR
     if (scenes.length === 0) throw new ConfigError("--split", `${opts.data} has no ${split} scenes`);
     jobs = scenes.map((scene) => ({ scene, views: scene.cameras.map((_, i) => i) }));
   }
+  if (opts.scenes !== undefined) {
+    const wanted = new Set(opts.scenes);
+    for (const name of wanted) if (!jobs.some((j) => j.scene.name === name)) throw new ConfigError("--scenes", `${opts.data} has no scene ${name} in the ${split} split`);
+    jobs = jobs.filter((j) => wanted.has(j.scene.name));
+  }
   if (opts.maxViews !== undefined) jobs = jobs.map((j) => ({ ...j, views: j.views.slice(0, opts.maxViews) }));
   const K = classes.length;
   const cm = new ConfusionMatrix(Math.max(1, K));
   const consistency = emptyConsistencyCounts();
+  const perScene: SceneConsistency[] = [];
   const depthFrames: DepthMetrics[] = [];
   let psnrSum = 0,
     ssimSum = 0,
@@ -162,10 +182,14 @@ async function run(seg: Segmenter, opts: EvalOptions, t0: number): Promise<EvalR
         }
         progress.tick();
       }
+      const sceneCounts = emptyConsistencyCounts();
       if (cv.length > 1) {
         const vis = viewVisibility(sf.cloud.positions, cv.map((v) => v.camera));
-        viewConsistencyCounts(cv, { frustumIoU: (a, b) => frustumIoU(vis, a, b) }, consistency);
+        viewConsistencyCounts(cv, { frustumIoU: (a, b) => frustumIoU(vis, a, b) }, sceneCounts);
+        for (const k of Object.keys(sceneCounts) as (keyof typeof sceneCounts)[]) consistency[k] += sceneCounts[k];
       }
+      const sr = sceneCounts.counted > 0 ? consistencyRatios(sceneCounts) : null;
+      perScene.push({ scene: scene.name, views: views.length, viewConsistency: sr?.viewConsistency ?? null, gtCeiling: sr?.gtCeiling ?? null });
     }
   } finally {
     progress.done();
@@ -193,6 +217,8 @@ async function run(seg: Segmenter, opts: EvalOptions, t0: number): Promise<EvalR
     split: seg.finetuneScene !== undefined ? "novel-views" : split,
     finetuneScene: seg.finetuneScene ?? null,
     scenes: jobs.map((j) => j.scene.name),
+    perScene,
+    confusion: seg.task === "semantic" && cm.total() > 0 ? { numClasses: cm.numClasses, counts: Array.from(cm.counts) } : null,
     views: totalViews,
     pixels: cm.total(),
     seconds: 0,

@@ -2,6 +2,10 @@
 import type { Command } from "commander";
 import { ConfigError } from "../../core/errors.ts";
 import { evaluate } from "../../eval/evaluate.ts";
+import { readDatasetJson } from "../../datasets/scene.ts";
+import { join } from "node:path";
+import { reportFromEval, machineDescription } from "../../report/from-eval.ts";
+import { writeReport } from "../../report/report.ts";
 import { parseThreads, printJson, say } from "../options.ts";
 
 interface EvalFlags {
@@ -9,6 +13,8 @@ interface EvalFlags {
   data: string;
   split: string;
   threads?: string;
+  report?: string;
+  log?: string;
   json?: boolean;
 }
 
@@ -23,10 +29,21 @@ export function registerEval(program: Command): void {
     .requiredOption("--data <dir>", "project-layout dataset")
     .option("--split <split>", "test, train or all (generalization checkpoints)", "test")
     .option("--threads <n>", "render threads (default: all cores)")
+    .option("--report <dir>", "also write an HTML report (report.html + images) into DIR")
+    .option("--log <file>", "training JSONL log to plot in the report")
     .option("--json", "print one JSON object")
     .action(async (flags: EvalFlags) => {
       if (!["test", "train", "all"].includes(flags.split)) throw new ConfigError("--split", `expected test, train or all, got "${flags.split}"`);
       const r = await evaluate({ model: flags.model, data: flags.data, split: flags.split as "test" | "train" | "all", threads: parseThreads(flags.threads) });
+      if (flags.report !== undefined) {
+        const dataset = readDatasetJson(join(flags.data, "dataset.json"));
+        const written = await writeReport(flags.report, {
+          ...reportFromEval(r, { classes: dataset.classes, datasetName: dataset.name }),
+          training: flags.log !== undefined ? { log: flags.log } : undefined,
+          provenance: { checkpoint: r.model, dataset: flags.data, machine: machineDescription(), date: new Date().toISOString(), command: process.argv.slice(2).join(" ") },
+        });
+        if (!flags.json) say(false, `report: ${written.html}`);
+      }
       if (flags.json) return printJson(r);
       say(false, `${r.views} views of ${r.scenes.join(", ")} (${r.split})`);
       if (r.task === "semantic") {

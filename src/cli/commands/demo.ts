@@ -1,41 +1,50 @@
+/** `rtgs2 demo`: the whole pipeline on unseen synthetic rooms with the committed checkpoints (thin: flags → runDemo). */
 import type { Command } from "commander";
-import { join } from "node:path";
-import { orbitCameras } from "../../core/camera-convert.ts";
-import { writePng } from "../../core/image.ts";
-import { createProgress } from "../../core/progress.ts";
-import { render } from "../../render/render.ts";
-import { syntheticRoomCloud } from "../../splat/synthetic.ts";
-import { printJson, say } from "../options.ts";
+import { runDemo } from "../../report/demo.ts";
+import { parseIntFlag, parseSize, parseThreads, printJson } from "../options.ts";
 
-/**
- * Until the segmentation pipeline exists, the demo renders a procedural room with the CPU rasterizer and says
- * plainly that this is all it does.
- */
+interface DemoFlags {
+  out: string;
+  model?: string;
+  scenes: string;
+  frames: string;
+  size: string;
+  gaussians: string;
+  threads?: string;
+  json?: boolean;
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("run rtgs2 on built-in synthetic data (today: renders a procedural room; segmentation is not built yet)")
+    .description("generate unseen synthetic rooms, encode, segment, lift and evaluate them, and write an HTML report")
     .option("--out <dir>", "output folder", "demo-output")
-    .option("--json", "print one JSON object")
-    .action(async (flags: { out: string; json?: boolean }) => {
-      const t0 = performance.now();
-      say(flags.json, "rtgs2 demo: the segmentation pipeline is not implemented yet (see README, 'Not implemented yet').");
-      say(flags.json, "Rendering a procedural 150k-splat room with the CPU rasterizer instead…");
-      const cloud = syntheticRoomCloud(150_000);
-      // Views from the open side of the room (its two walls would hide the inside from behind).
-      const cams = [-70, -35, 0].map((azimuthOffsetDeg) => orbitCameras(cloud.positions, 1, { width: 640, height: 480, azimuthOffsetDeg, elevationDeg: 25 })[0]);
-      const files: string[] = [];
-      const progress = createProgress("render", cams.length);
-      for (const [i, cam] of cams.entries()) {
-        const out = await render(cloud, cam);
-        const file = join(flags.out, `room-${i}.png`);
-        writePng(file, { width: out.width, height: out.height, channels: 3, data: out.rgb });
-        files.push(file);
-        progress.tick();
-      }
-      progress.done();
-      const seconds = (performance.now() - t0) / 1000;
-      if (flags.json) return printJson({ report: null, mIoU: null, seconds, files });
-      say(false, `Wrote ${files.length} renders to ${flags.out}/ in ${seconds.toFixed(1)} s: ${files.join(", ")}`);
+    .option("--model <ckpt>", "VDVI checkpoint (default: checkpoints/vdvi-lite.safetensors)")
+    .option("--scenes <n>", "rooms to generate", "2")
+    .option("--frames <f>", "frames per room", "24")
+    .option("--size <WxH>", "ground-truth frame size", "320x240")
+    .option("--gaussians <k>", "Gaussians per room", "150000")
+    .option("--threads <n>", "worker threads (default: all cores)")
+    .option("--json", "print one JSON object: report, mIoU, seconds")
+    .action(async (flags: DemoFlags) => {
+      const { width, height } = parseSize(flags.size);
+      const r = await runDemo({
+        out: flags.out,
+        model: flags.model,
+        scenes: parseIntFlag(flags.scenes, "--scenes", 1, 20),
+        frames: parseIntFlag(flags.frames, "--frames", 2, 1000),
+        width,
+        height,
+        gaussians: parseIntFlag(flags.gaussians, "--gaussians", 100, 5_000_000),
+        threads: parseThreads(flags.threads),
+        log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+      });
+      if (flags.json) return printJson({ report: r.report, mIoU: r.mIoU, seconds: r.seconds, steps: r.steps, model: r.model, encoder: r.encoder });
+      const lifted = r.lifted.map((l) => l.viewConsistency / l.gtCeiling);
+      const ratio = lifted.reduce((a, b) => a + b, 0) / Math.max(1, lifted.length);
+      process.stdout.write(
+        `report: ${r.report}  mIoU ${r.mIoU.toFixed(1)}  oAcc ${r.eval.oAcc?.toFixed(1) ?? "—"}  ${r.eval.fps.toFixed(1)} FPS  ` +
+          `lifted consistency ${(100 * ratio).toFixed(1)} % of GT ceiling  (${r.seconds.toFixed(0)} s)\n`,
+      );
     });
 }

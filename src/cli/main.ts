@@ -1,11 +1,11 @@
 /**
  * rtgs2 command-line entry point. Each command lives in its own file under src/cli/commands and registers itself
- * on the program; this file only wires them and owns the error contract: one line on stderr, no stack trace
- * unless --debug, exit 2 for bad input or usage and 1 for anything else, stdout untouched on failure.
+ * on the program (built by program.ts); this file only runs it and owns the error contract: one line on stderr, no
+ * stack trace unless --debug, exit 2 for bad input or usage and 1 for anything else, stdout untouched on failure.
  */
-import { Command, CommanderError } from "commander";
+import { CommanderError } from "commander";
 import { Rtgs2Error } from "../core/errors.ts";
-import { registerCommands } from "./commands/index.ts";
+import { buildProgram } from "./program.ts";
 import { closeRenderWorkers } from "../render/render.ts";
 
 // `rtgs2 … | head` closes stdout early; that is the reader's choice, not an error worth a stack trace.
@@ -14,16 +14,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-const program = new Command();
-program
-  .name("rtgs2")
-  .description("Real-time generalizable semantic segmentation of 3D Gaussian Splatting scenes")
-  .option("--debug", "print stack traces on errors")
-  .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-  .showHelpAfterError(false);
-
-registerCommands(program);
+const program = buildProgram();
 
 const debug = process.argv.includes("--debug");
 try {

@@ -10,6 +10,7 @@ import { registerSynth } from "./synth.ts";
 import { registerModelInfo } from "./model-info.ts";
 import { registerBenchModel } from "./bench-model.ts";
 import { registerBenchEncode } from "./bench-encode.ts";
+import { registerBenchPipeline } from "./bench-pipeline.ts";
 import { registerTrain } from "./train.ts";
 import { registerEval } from "./eval.ts";
 import { registerSegment } from "./segment.ts";
@@ -40,4 +41,5 @@ export function registerCommands(program: Command): void {
   registerBenchNn(bench);
   registerBenchModel(bench);
   registerBenchEncode(bench);
+  registerBenchPipeline(bench);
 }

@@ -84,7 +84,8 @@ export interface PipelineBenchOptions {
 /** A Segmenter for a checkpoint, or for a randomly initialised network of `config` at width×height. */
 function makeSegmenter(opts: PipelineBenchOptions): Segmenter {
   if (opts.model !== undefined) return Segmenter.load(opts.model);
-  const cfg = vdviConfig(opts.config ?? "lite", { width: opts.width, height: opts.height });
+  const size = opts.width !== undefined && opts.height !== undefined ? { width: opts.width, height: opts.height } : {};
+  const cfg = vdviConfig(opts.config ?? "lite", size);
   const net = new VdviNet(cfg);
   const params = net.init(new Rng("bench-pipeline"));
   const state = net.initState();

@@ -19,8 +19,8 @@ function rtgs2(...args: string[]) {
 
 const close = (a: number, b: number, rel = 1e-6): boolean => Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
 
-test("bench pipeline --json: the contract's fields, parts that sum to the frame, MAC-share network parts", () => {
-  const r = rtgs2("bench", "pipeline", "--config", "tiny", "--size", "64x64", "--gaussians", "500", "--frames", "2", "--threads", "1", "--json");
+test("bench pipeline --json (default size: the config's): the contract's fields, parts that sum to the frame, MAC-share network parts", () => {
+  const r = rtgs2("bench", "pipeline", "--config", "tiny", "--gaussians", "500", "--frames", "2", "--threads", "1", "--json");
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as {
     fps: number;
@@ -38,7 +38,7 @@ test("bench pipeline --json: the contract's fields, parts that sum to the frame,
     paperHardware: string;
     config: string;
   };
-  assert.deepEqual([j.config, j.width, j.height, j.gaussians, j.frames, j.threads], ["tiny", 64, 64, 500, 2, 1]);
+  assert.deepEqual([j.config, j.width, j.height, j.gaussians, j.frames, j.threads], ["tiny", 64, 48, 500, 2, 1]);
   assert.equal(j.paperFps, 27.03);
   assert.equal(j.paperHardware, "RTX 3090, 640×480, paper config");
   assert.match(j.breakdownMethod, /multiply-adds/);
@@ -51,7 +51,7 @@ test("bench pipeline --json: the contract's fields, parts that sum to the frame,
   assert.ok(close(b.render + j.networkMs, j.frameMs));
   assert.ok(close(j.fps * j.frameMs, 1000));
   // The network parts are the measured forward split by each part's multiply-adds, computed here independently.
-  const parts = new VdviNet(vdviConfig("tiny", { width: 64, height: 64 })).analyze(1, 64, 64).flops.byPrefix(["rgb", "feat", "scc", "adapt", "decoder"]);
+  const parts = new VdviNet(vdviConfig("tiny")).analyze(1, 48, 64).flops.byPrefix(["rgb", "feat", "scc", "adapt", "decoder"]);
   const macs = [parts.rgb.macsAll, parts.feat.macsAll, parts.scc.macsAll + parts.adapt.macsAll, parts.decoder.macsAll];
   const total = macs.reduce((a, c) => a + c, 0);
   [b.rgbBranch, b.featureBranch, b.fusion, b.decoder].forEach((ms, i) => assert.ok(close(ms / j.networkMs, macs[i] / total, 1e-6), `part ${i}`));

@@ -138,6 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const written = await writeReport(options.out, {
       ...base,
       title: "rtgs2 demo",
+      notice: controlNotice(encoder),
       samples,
       provenance: {
         checkpoint: model,
@@ -154,6 +155,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   });
 
   return { report, mIoU: result.mIoU, seconds: (performance.now() - t0) / 1000, steps, eval: result, lifted, encoder, model };
+}
+
+/** A checkpoint trained on an untrained encoder's features is the paper's control, and the page says so. */
+function controlNotice(encoder: string): string | undefined {
+  if (!encoder.startsWith("random:")) return undefined;
+  return `This checkpoint was trained on the features of an untrained, seeded encoder (${encoder}): the paper's no-pre-training control, not the method. See the README's Results for how it was made.`;
 }
 
 /** Evenly spaced views of one scene: the render the network saw, ground truth, prediction, features and depth. */

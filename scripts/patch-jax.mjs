@@ -8,10 +8,11 @@
  * wasm32 limit after a few iterations, even though its live set is far smaller. Rounding sizes up to four classes
  * per octave (at most 25 % slack) lets freed buffers serve any later tensor of a similar size.
  *
- * The edit is a literal replacement checked against the expected source, idempotent, and it fails loudly (exit 1)
- * if jax-js changed, so an upgrade cannot silently drop it. `RTGS2_SKIP_JAX_PATCH=1` skips it.
+ * The edit is a literal replacement checked against the expected source (package.json pins jax-js exactly), idempotent,
+ * atomic, and it fails loudly (exit 1) if jax-js changed, so an upgrade cannot silently drop it; `src/nn/engine`
+ * warns at start-up when the patch is missing (e.g. `npm ci --ignore-scripts`). `RTGS2_SKIP_JAX_PATCH=1` skips it.
  */
-import { readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -46,7 +47,11 @@ for (const name of readdirSync(dist)) {
     console.error(`patch-jax: ${file}: the wasm allocator's size-class code is not the expected 0.1.25 source; update scripts/patch-jax.mjs`);
     process.exit(1);
   }
-  writeFileSync(file, src.replace(ORIGINAL, PATCHED));
+  // A new file renamed over the old: never half-written, and a hard link into a shared store (pnpm) is replaced
+  // rather than edited for every project that shares it.
+  const tmp = `${file}.rtgs2-tmp`;
+  writeFileSync(tmp, src.replace(ORIGINAL, PATCHED));
+  renameSync(tmp, file);
   patched++;
 }
 if (patched === 0) {

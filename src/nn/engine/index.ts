@@ -42,10 +42,34 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   } else if (want === "cpu") {
     device = "cpu";
   }
-  if (device === "wasm") await init("wasm");
+  if (device === "wasm") {
+    await init("wasm");
+    await warnIfAllocatorUnpatched();
+  }
   defaultDevice(device);
   current = { device, threads: device === "wasm" ? shimThreads : 1 };
   return current;
+}
+
+/**
+ * One stderr line when jax-js's wasm allocator lacks the postinstall patch (scripts/patch-jax.mjs, skipped by
+ * `npm ci --ignore-scripts`): without it, long runs exhaust the 4 GiB wasm heap with no hint why. Node only.
+ */
+async function warnIfAllocatorUnpatched(): Promise<void> {
+  if (typeof process === "undefined" || process.versions?.node === undefined) return;
+  try {
+    const { createRequire } = await import("node:module");
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const { dirname, join } = await import("node:path");
+    const dist = dirname(createRequire(import.meta.url).resolve("@jax-js/jax"));
+    const backends = readdirSync(dist).filter((n) => /^backend-.*\.c?js$/.test(n));
+    const patched = backends.some((n) => readFileSync(join(dist, n), "utf8").includes("rtgs2: geometric size classes"));
+    if (!patched) {
+      process.stderr.write("rtgs2: warning: @jax-js/jax's wasm allocator is unpatched (run `node scripts/patch-jax.mjs`); long runs may exhaust its 4 GiB heap\n");
+    }
+  } catch {
+    // jax-js not resolvable from here (a bundled browser build): nothing to check.
+  }
 }
 
 /** The engine's state without initializing it: wasm with the shim's thread count until `initEngine` says more. */

@@ -127,7 +127,7 @@ async function run(seg: Segmenter, opts: EvalOptions, t0: number): Promise<EvalR
   }
   if (opts.scenes !== undefined) {
     const wanted = new Set(opts.scenes);
-    for (const name of wanted) if (!jobs.some((j) => j.scene.name === name)) throw new ConfigError("--scenes", `${opts.data} has no scene ${name} in the ${split} split`);
+    for (const name of wanted) if (!jobs.some((j) => j.scene.name === name)) throw new ConfigError("scenes", `${opts.data} has no scene ${name} among the scenes evaluated (${jobs.map((j) => j.scene.name).join(", ")})`);
     jobs = jobs.filter((j) => wanted.has(j.scene.name));
   }
   if (opts.maxViews !== undefined) jobs = jobs.map((j) => ({ ...j, views: j.views.slice(0, opts.maxViews) }));

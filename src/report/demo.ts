@@ -10,7 +10,7 @@
  *
  * It lives here rather than in pipeline/ because it ends in the report, the last library layer.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { ConfigError } from "../core/errors.ts";
 import { loadLabels } from "../datasets/frames.ts";
 import { readProjectDataset } from "../datasets/project.ts";
@@ -79,6 +79,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // The checkpoint says which encoder its features came from; the demo encodes with exactly that one.
   const probe = Segmenter.load(options.model);
   const model = probe.path;
+  if (probe.task !== "semantic") {
+    probe.dispose();
+    throw new ConfigError("--model", `${model} is a ${probe.task} checkpoint; the demo needs a semantic one`);
+  }
   const encoderName = probe.featureSource === "encoded" ? DEFAULT_ENCODER_PATH : probe.featureSource;
   const wantedEncoder = probe.encoder;
   probe.dispose();
@@ -131,10 +135,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const samples = await step("segment sample views for the pictures", () => sampleViews(scenes[0], model, options.samples ?? 3, options.threads));
 
   const report = await step("write the report", async () => {
-    const base = reportFromEval(result, { classes: dataset.dataset.classes, datasetName: `synthetic rooms, seed ${seed} (unseen)`, label: "rtgs2 lite (this demo)" });
-    base.consistency = {
-      scenes: lifted.map((l) => ({ scene: l.scene, perView: l.perView.viewConsistency, lifted: l.viewConsistency, gtCeiling: l.gtCeiling })),
-    };
+    const base = reportFromEval(result, {
+      classes: dataset.dataset.classes,
+      datasetName: `synthetic rooms, seed ${seed} (unseen)`,
+      label: `rtgs2 ${result.model.endsWith("vdvi-lite.safetensors") ? "lite" : basename(result.model)} (this demo)`,
+      lifted: new Map(lifted.filter((l) => Number.isFinite(l.viewConsistency)).map((l) => [l.scene, l.viewConsistency])),
+    });
     const written = await writeReport(options.out, {
       ...base,
       title: "rtgs2 demo",
@@ -168,7 +174,8 @@ async function sampleViews(scene: Scene, model: string, count: number, threads?:
   const seg = Segmenter.load(model);
   try {
     const sf = await loadSceneFeatures(scene.splatPath, scene.root, seg.featureSource, scene.name);
-    const views = Array.from({ length: Math.min(count, scene.cameras.length) }, (_, i) => Math.floor((i * scene.cameras.length) / Math.max(1, count)));
+    const n = Math.min(count, scene.cameras.length);
+    const views = Array.from({ length: n }, (_, i) => Math.floor((i * scene.cameras.length) / Math.max(1, n)));
     const out: SampleView[] = [];
     for (const v of views) {
       const cam = scene.cameras[v];

@@ -3,6 +3,7 @@
  * comparison row. Shared by `rtgs2 eval --report` and the demo, so both pages read the same way.
  */
 import { cpus } from "node:os";
+import { basename } from "node:path";
 import type { ClassInfo } from "../datasets/scene.ts";
 import type { EvalResult } from "../eval/evaluate.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -34,7 +35,7 @@ export function reportFromEval(r: EvalResult, options: ReportFromEvalOptions): R
   const setting = r.finetuneScene !== null ? "fine-tuned" : "generalization";
   const ours: ComparisonRow = {
     setting,
-    label: options.label ?? `rtgs2 ${r.model.split("/").pop() ?? r.model}`,
+    label: options.label ?? `rtgs2 ${basename(r.model)}`,
     mIoU: r.mIoU,
     mAcc: r.mAcc,
     oAcc: r.oAcc,
@@ -57,7 +58,7 @@ export function reportFromEval(r: EvalResult, options: ReportFromEvalOptions): R
     },
     perClass: r.perClass.map((c) => ({ id: c.id, iou: c.iou, acc: c.acc, pixels: c.pixels })),
     fps: {
-      entries: [{ label: `${r.model.split("/").pop() ?? r.model}`, fps: r.fps, breakdown: r.breakdown }],
+      entries: [{ label: basename(r.model), fps: r.fps, breakdown: r.breakdown }],
       machine: machineDescription(),
       method: r.breakdownMethod,
     },

@@ -55,7 +55,7 @@ test("runDemo: rooms → features → eval → lifted plys → report, with the 
   assert.equal(r.lifted[0].gaussians, ply.cloud.count);
 });
 
-test("rtgs2 demo --json prints report, mIoU and seconds only; a missing checkpoint is one line, exit 2", () => {
+test("rtgs2 demo --json prints one JSON object with report, mIoU and seconds; a missing checkpoint is one line, exit 2", () => {
   const out = join(dir, "demo-cli");
   const r = spawnSync(process.execPath, [bin, "demo", "--model", ckpt, "--out", out, "--scenes", "1", "--frames", "3", "--size", "64x48", "--gaussians", "2000", "--threads", "1", "--json"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);

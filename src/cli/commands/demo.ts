@@ -35,16 +35,16 @@ export function registerDemo(program: Command): void {
         frames: parseIntFlag(flags.frames, "--frames", 2, 1000),
         width,
         height,
-        gaussians: parseIntFlag(flags.gaussians, "--gaussians", 100, 5_000_000),
+        gaussians: parseIntFlag(flags.gaussians, "--gaussians", 1000, 5_000_000),
         threads: parseThreads(flags.threads),
         log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
       });
       if (flags.json) return printJson({ report: r.report, mIoU: r.mIoU, seconds: r.seconds, steps: r.steps, model: r.model, encoder: r.encoder });
-      const lifted = r.lifted.map((l) => l.viewConsistency / l.gtCeiling);
+      const lifted = r.lifted.map((l) => l.viewConsistency / l.gtCeiling).filter((v) => Number.isFinite(v));
       const ratio = lifted.reduce((a, b) => a + b, 0) / Math.max(1, lifted.length);
       process.stdout.write(
         `report: ${r.report}  mIoU ${r.mIoU.toFixed(1)}  oAcc ${r.eval.oAcc?.toFixed(1) ?? "—"}  ${r.eval.fps.toFixed(1)} FPS  ` +
-          `lifted consistency ${(100 * ratio).toFixed(1)} % of GT ceiling  (${r.seconds.toFixed(0)} s)\n`,
+          `lifted consistency ${lifted.length > 0 ? `${(100 * ratio).toFixed(1)} %` : "—"} of GT ceiling  (${r.seconds.toFixed(0)} s)\n`,
       );
     });
 }

@@ -1,6 +1,7 @@
 /** `rtgs2 eval`: metrics of a VDVI checkpoint on a dataset (thin: flags → `evaluate`). */
 import type { Command } from "commander";
-import { ConfigError } from "../../core/errors.ts";
+import { existsSync } from "node:fs";
+import { ConfigError, MissingFileError } from "../../core/errors.ts";
 import { evaluate } from "../../eval/evaluate.ts";
 import { readDatasetJson } from "../../datasets/scene.ts";
 import { join } from "node:path";
@@ -34,7 +35,10 @@ export function registerEval(program: Command): void {
     .option("--json", "print one JSON object")
     .action(async (flags: EvalFlags) => {
       if (!["test", "train", "all"].includes(flags.split)) throw new ConfigError("--split", `expected test, train or all, got "${flags.split}"`);
+      if (flags.log !== undefined && flags.report === undefined) throw new ConfigError("--log", "is plotted in the report only: give --report DIR too");
+      if (flags.log !== undefined && !existsSync(flags.log)) throw new MissingFileError(flags.log, "training log not found");
       const r = await evaluate({ model: flags.model, data: flags.data, split: flags.split as "test" | "train" | "all", threads: parseThreads(flags.threads) });
+      let report: string | undefined;
       if (flags.report !== undefined) {
         const dataset = readDatasetJson(join(flags.data, "dataset.json"));
         const written = await writeReport(flags.report, {
@@ -42,9 +46,10 @@ export function registerEval(program: Command): void {
           training: flags.log !== undefined ? { log: flags.log } : undefined,
           provenance: { checkpoint: r.model, dataset: flags.data, machine: machineDescription(), date: new Date().toISOString(), command: process.argv.slice(2).join(" ") },
         });
-        if (!flags.json) say(false, `report: ${written.html}`);
+        report = written.html;
+        if (!flags.json) say(false, `report: ${report}`);
       }
-      if (flags.json) return printJson(r);
+      if (flags.json) return printJson(report !== undefined ? { ...r, report } : r);
       say(false, `${r.views} views of ${r.scenes.join(", ")} (${r.split})`);
       if (r.task === "semantic") {
         say(false, `mIoU ${pct(r.mIoU)}  mAcc ${pct(r.mAcc)}  oAcc ${pct(r.oAcc)}  (top-20: ${pct(r.top20?.mIoU ?? null)} / ${pct(r.top20?.mAcc ?? null)} / ${pct(r.top20?.oAcc ?? null)})`);

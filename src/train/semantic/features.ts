@@ -7,14 +7,13 @@
  * The encoded path is pipeline/encode.ts's loader; this module adds the control and the id lookup for cache keys.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { ConfigError } from "../../core/errors.ts";
 import { fileSource } from "../../splat/io/source.ts";
 import { parsePlyHeader } from "../../splat/io/ply-header.ts";
 import { readSplatSync } from "../../splat/io/index.ts";
 import type { GaussianCloud } from "../../splat/cloud.ts";
 import { readSafetensors } from "../../nn/safetensors.ts";
-import { DEFAULT_CHUNK_POINTS, loadSceneFeatures as loadEncodedFeatures, randomEncoder } from "../../pipeline/encode.ts";
+import { DEFAULT_CHUNK_POINTS, loadSceneFeatures as loadEncodedFeatures, plyEncoderId, randomEncoder, randomEncoderSeed, sidecarPath } from "../../pipeline/encode.ts";
 import { FEATURE_CHANNELS } from "../../models/gaussian-encoder/config.ts";
 import { encodeCloud } from "../../models/gaussian-encoder/encode.ts";
 
@@ -27,24 +26,9 @@ export const UNRECORDED_ENCODER = "unrecorded";
 /** Parse a `--features` value: `encoded`, `random` (seed 0) or `random:<seed>`. */
 export function parseFeatureSource(text: string): FeatureSource {
   if (text === "encoded") return "encoded";
-  if (text === "random") return "random:0";
-  const m = /^random:(\d+)$/.exec(text);
-  if (m) return `random:${Number(m[1])}`;
+  const seed = text === "random" ? 0 : randomEncoderSeed(text);
+  if (seed !== undefined) return `random:${seed}`;
   throw new ConfigError("--features", `expected encoded, random or random:<seed>, got "${text}"`);
-}
-
-/** The encoder id in ply comments (`rtgs2 encoder <id>`), if any. */
-export function encoderFromComments(comments: readonly string[]): string | undefined {
-  for (const c of comments) {
-    const m = /^rtgs2 encoder (\S+)\s*$/.exec(c.trim());
-    if (m) return m[1];
-  }
-  return undefined;
-}
-
-/** Sidecar features file of a scene folder. */
-export function sidecarPath(root: string): string {
-  return join(root, "features.safetensors");
 }
 
 /**
@@ -56,7 +40,7 @@ export function sceneEncoderId(splatPath: string, root: string): string | undefi
     const src = fileSource(splatPath);
     try {
       const header = parsePlyHeader(src);
-      const id = encoderFromComments(header.comments);
+      const id = plyEncoderId(header.comments);
       if (id !== undefined) return id;
       const hasFeatures = header.elements.some((e) => e.properties.some((p) => p.name.startsWith("f_pc_")));
       if (hasFeatures) return UNRECORDED_ENCODER;
@@ -64,7 +48,7 @@ export function sceneEncoderId(splatPath: string, root: string): string | undefi
       src.close();
     }
   }
-  const side = sidecarPath(root);
+  const side = sidecarPath({ root });
   if (existsSync(side)) {
     const st = readSafetensors(side);
     return st.metadata.encoder ?? UNRECORDED_ENCODER;

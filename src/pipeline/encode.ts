@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError, InvalidFileError, MissingFileError } from "../core/errors.ts";
 import type { GaussianCloud } from "../splat/cloud.ts";
 import { readSplatSync, writePly, type SplatFile } from "../splat/io/index.ts";
@@ -25,6 +26,11 @@ import { Rng } from "../core/rng.ts";
 
 /** The committed default encoder, relative to the working directory. */
 export const DEFAULT_ENCODER_PATH = "checkpoints/encoder-lite.safetensors";
+
+/** Absolute path of the package's default encoder (resolved from the package, not the working directory). */
+export function defaultEncoderPath(): string {
+  return fileURLToPath(new URL(`../../${DEFAULT_ENCODER_PATH}`, import.meta.url));
+}
 /** File name of a scene's feature sidecar. */
 export const FEATURE_SIDECAR = "features.safetensors";
 /** Prefix of the PLY comment naming the encoder whose features a ply holds. */
@@ -58,14 +64,14 @@ export function randomEncoder(seed: number): LoadedEncoder {
  * Load an encoder checkpoint, or the untrained control for `random:<seed>`; a missing file is a ConfigError that
  * says where the default comes from.
  */
-export function loadEncoder(path: string = DEFAULT_ENCODER_PATH): LoadedEncoder {
+export function loadEncoder(path: string = defaultEncoderPath()): LoadedEncoder {
   const seed = randomEncoderSeed(path);
   if (seed !== undefined) return randomEncoder(seed);
   if (!existsSync(path)) {
     throw new ConfigError(
       "--encoder",
-      path === DEFAULT_ENCODER_PATH
-        ? `${path} does not exist yet (it is committed by the stage-1 pretraining run); pass --encoder CKPT`
+      path === defaultEncoderPath()
+        ? `the default encoder ${DEFAULT_ENCODER_PATH} does not exist yet (it is committed by the stage-1 pretraining run); pass --encoder CKPT`
         : `${path} does not exist`,
     );
   }
@@ -244,7 +250,7 @@ export interface EncodeScenesResult {
 /** Encode every scene with the encoder at `encoderPath` (default: the committed lite encoder). */
 export function encodeScenes(
   scenes: readonly Scene[],
-  encoderPath: string = DEFAULT_ENCODER_PATH,
+  encoderPath: string = defaultEncoderPath(),
   options: EncodeSceneOptions & { onScene?: (result: EncodeSceneResult, done: number, total: number) => void } = {},
 ): EncodeScenesResult {
   const t0 = performance.now();

@@ -16,7 +16,7 @@ import { loadLabels } from "../datasets/frames.ts";
 import { readProjectDataset } from "../datasets/project.ts";
 import type { Scene } from "../datasets/scene.ts";
 import { evaluate, type EvalResult } from "../eval/evaluate.ts";
-import { DEFAULT_ENCODER_PATH, encodeScene, loadEncoder } from "../pipeline/encode.ts";
+import { defaultEncoderPath, encodeScene, loadEncoder } from "../pipeline/encode.ts";
 import { liftScene, segmenterSource, type LiftSceneResult } from "../pipeline/lift-scene.ts";
 import { resizeLabels, Segmenter } from "../pipeline/segment.ts";
 import { synthesizeDataset } from "../scenes/dataset.ts";
@@ -83,7 +83,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     probe.dispose();
     throw new ConfigError("--model", `${model} is a ${probe.task} checkpoint; the demo needs a semantic one`);
   }
-  const encoderName = probe.featureSource === "encoded" ? DEFAULT_ENCODER_PATH : probe.featureSource;
+  const encoderName = probe.featureSource === "encoded" ? defaultEncoderPath() : probe.featureSource;
   const wantedEncoder = probe.encoder;
   probe.dispose();
 

@@ -21,7 +21,7 @@ export function registerEncode(program: Command): void {
   program
     .command("encode")
     .description("per-Gaussian encoder features (f_pc_0..31) for every scene of a dataset, or for one scene")
-    .option("--encoder <ckpt>", "Gaussian-encoder checkpoint, or random:<seed> for the untrained control", "checkpoints/encoder-lite.safetensors")
+    .option("--encoder <ckpt>", "Gaussian-encoder checkpoint, or random:<seed> for the untrained control (default: the package's checkpoints/encoder-lite.safetensors)")
     .option("--data <dir>", "project-layout dataset folder (every train and test scene)")
     .option("--scene <dir>", "one scene folder of any supported layout")
     .option("--sidecar", "write SCENE/features.safetensors instead of rewriting a project scene's ply")
@@ -29,10 +29,10 @@ export function registerEncode(program: Command): void {
     .option("--json", "print one JSON object")
     .action(async (flags: EncodeFlags) => {
       const chunkPoints = parseIntFlag(flags.chunk ?? "60000", "--chunk", 1000);
-      const { encodeScenes, scenesToEncode, loadEncoder } = await import("../../pipeline/encode.ts");
+      const { encodeScenes, scenesToEncode, loadEncoder, defaultEncoderPath } = await import("../../pipeline/encode.ts");
       const scenes = scenesToEncode({ data: flags.data, scene: flags.scene });
       // Fail on a missing or bad checkpoint before starting the engine.
-      const encoderPath = flags.encoder ?? "checkpoints/encoder-lite.safetensors";
+      const encoderPath = flags.encoder ?? defaultEncoderPath();
       loadEncoder(encoderPath);
       const { initEngine } = await import("../../nn/engine/index.ts");
       await initEngine();

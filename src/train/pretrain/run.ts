@@ -244,7 +244,8 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
 
   // With a point cap every pair is padded to one fixed capacity set (one shape for the whole run: jax-js's wasm
   // heap reuses buffers only of the exact same size). The set comes from 8 seeded calibration pairs with 15 %
-  // headroom; a pair that still does not fit is thinned by 15 % and prepared again.
+  // headroom at the finest level, more at coarser ones; a pair that still does not fit is thinned by 15 % and
+  // prepared again.
   let capacities: PlanCapacities | undefined;
   if (maxPoints !== undefined) {
     const r = new Rng(seed).fork("capacities");
@@ -258,7 +259,9 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
       plans.push(planCapacities(planEncoder(sample.positions, options.config, { batch: sample.batch })));
     }
     const m = maxCapacities(plans);
-    const grow = (v: number): number => Math.ceil(v * 1.15);
+    // Coarse levels hold few rows and vary most from pair to pair (a 5000-row pair overflowed a 320-row level-4
+    // capacity with 459), while their padding costs little: more headroom the coarser the level.
+    const grow = (v: number, level: number): number => Math.ceil(v * Math.min(2, 1.15 + 0.25 * level));
     capacities = bucketCapacities({ points: m.points.map(grow), voxels: m.voxels.map(grow), patches: m.patches }, { multiple: 64, clouds: 2 });
   }
   const preparedPair = (sc: PretrainScene, pair: TrainingPair, r: Rng, planRng: Rng | undefined): DevicePair => {

@@ -4,9 +4,8 @@
  * (src/eval/bench-encode.ts; ARCHITECTURE.md §5 fields). Runs in a child process started with
  * `RTGS2_THREADS=N`, as `bench model` does; this command imports no jax-js itself.
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { runBenchChild } from "../bench-child.ts";
 import { ConfigError, Rtgs2Error } from "../../core/errors.ts";
 import { parseIntFlag, parseThreads } from "../options.ts";
 
@@ -43,15 +42,7 @@ export function registerBenchEncode(bench: Command): void {
       const args = ["--config", flags.config, "--gaussians", String(gaussians), "--chunk", String(chunk), "--train-gaussians", String(trainRows)];
       if (!flags.train) args.push("--no-train");
       if (flags.json) args.push("--json");
-      const entry = fileURLToPath(new URL("../../eval/bench-encode.ts", import.meta.url));
-      const code = await new Promise<number>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), entry, ...args], {
-          env: { ...process.env, RTGS2_THREADS: String(threads) },
-          stdio: ["ignore", "inherit", "inherit"],
-        });
-        child.on("error", reject);
-        child.on("exit", (c, signal) => resolve(c ?? (signal !== null ? 1 : 0)));
-      });
+      const code = await runBenchChild(new URL("../../eval/bench-encode.ts", import.meta.url), args, threads);
       if (code !== 0) throw new Rtgs2Error(`bench encode: benchmark process exited with code ${code}`);
     });
 }

@@ -5,9 +5,8 @@
  * process started with `RTGS2_THREADS=N`; this command imports no jax-js itself, which also keeps every other
  * CLI command free of the engine's start-up cost.
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { runBenchChild } from "../bench-child.ts";
 import { Rtgs2Error } from "../../core/errors.ts";
 import { parseThreads } from "../options.ts";
 
@@ -22,17 +21,7 @@ export function registerBenchNn(bench: Command): void {
       const threads = parseThreads(flags.threads);
       // Run from source through tsx, or from dist/ as plain JavaScript: the entry has this module's extension.
       const ext = import.meta.url.slice(import.meta.url.lastIndexOf("."));
-      const entry = fileURLToPath(new URL(`../../nn/bench${ext}`, import.meta.url));
-      const loader = ext === ".ts" ? ["--import", import.meta.resolve("tsx")] : [];
-      const args = [...loader, entry, ...(flags.json ? ["--json"] : [])];
-      const code = await new Promise<number>((resolve, reject) => {
-        const child = spawn(process.execPath, args, {
-          env: { ...process.env, RTGS2_THREADS: String(threads) },
-          stdio: ["ignore", "inherit", "inherit"],
-        });
-        child.on("error", reject);
-        child.on("exit", (c, signal) => resolve(c ?? (signal !== null ? 1 : 0)));
-      });
+      const code = await runBenchChild(new URL(`../../nn/bench${ext}`, import.meta.url), flags.json ? ["--json"] : [], threads);
       if (code !== 0) throw new Rtgs2Error(`bench nn: benchmark process exited with code ${code}`);
     });
 }

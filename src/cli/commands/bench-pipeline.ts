@@ -8,10 +8,9 @@
  * bad input fails at once with one line and exit 2; the child keeps the same contract for what only it can see
  * (an unreadable checkpoint), and its exit code is passed on without a second message.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { runBenchChild } from "../bench-child.ts";
 import { ConfigError, MissingFileError } from "../../core/errors.ts";
 import { parseIntFlag, parseSize, parseThreads } from "../options.ts";
 
@@ -54,15 +53,7 @@ export function registerBenchPipeline(bench: Command): void {
         args.push("--size", `${width}x${height}`);
       }
       if (flags.json) args.push("--json");
-      const entry = fileURLToPath(new URL("../../eval/bench-pipeline.ts", import.meta.url));
-      const code = await new Promise<number>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), entry, ...args], {
-          env: { ...process.env, RTGS2_THREADS: String(threads) },
-          stdio: ["ignore", "inherit", "inherit"],
-        });
-        child.on("error", reject);
-        child.on("exit", (c, signal) => resolve(c ?? (signal !== null ? 1 : 0)));
-      });
+      const code = await runBenchChild(new URL("../../eval/bench-pipeline.ts", import.meta.url), args, threads);
       // The child already printed its one-line error.
       if (code !== 0) process.exitCode = code;
     });

@@ -3,8 +3,11 @@
  * - colour jitter on RGB only, p 0.5: ColorJitter(brightness 0.5, contrast 0.5, saturation 0.5, hue 0.05), the
  *   four adjustments in a random order as torchvision does;
  * - horizontal flip, p 0.3 (every map);
- * - cut-out, p 0.3: a patch of 10 % of the image area, zeroed in RGB and, at an independent place, in the
- *   features;
+ * - cut-out, p 0.3: a patch of 10 % of the image area, filled with the sample's per-channel mean in RGB and, at
+ *   an independent place, in the features. Our inputs are not mean-normalized, so a zero fill would give the
+ *   zero-bias stem convs an exactly zero input: their LayerNorm then sees a constant vector, whose Jacobian is
+ *   1/sqrt(eps), and one cut-out batch had a global gradient norm of 32,098 that clip 1.0 turned into a lost step.
+ *   The mean fill is what a zero fill in a mean-normalized input space (the reference pipelines') amounts to.
  * - zoom-in ×s, s ~ U[1, 1.5], p 0.3: the centre-free crop of size (H/s, W/s) at a random place, resized back
  *   (images bilinear, labels and depth nearest). The paper's code samples s once per run; here it is drawn per
  *   sample, so the whole range is seen.
@@ -76,14 +79,20 @@ export function flipHorizontal(s: Sample): Sample {
   return { ...s, rgb: flip(s.rgb, 3), features: flip(s.features, s.channels), labels: flip(s.labels, 1), depth: flip(s.depth, 1) };
 }
 
-/** Zero a patch of 10 % of the area (side ratios √0.1 of each dimension) at a random place, in place. */
+/**
+ * Fill a patch of 10 % of the area (side ratios √0.1 of each dimension) at a random place with the image's
+ * per-channel mean, in place.
+ */
 export function cutout(a: Float32Array, W: number, H: number, c: number, rng: Rng): { x: number; y: number; w: number; h: number } {
+  const mean = new Float64Array(c);
+  for (let i = 0; i < W * H; i++) for (let k = 0; k < c; k++) mean[k] += a[i * c + k];
+  for (let k = 0; k < c; k++) mean[k] /= W * H;
   const side = Math.sqrt(AUGMENT.cutoutArea);
   const w = Math.max(1, Math.round(W * side));
   const h = Math.max(1, Math.round(H * side));
   const x0 = rng.int(W - w + 1);
   const y0 = rng.int(H - h + 1);
-  for (let y = y0; y < y0 + h; y++) a.fill(0, (y * W + x0) * c, (y * W + x0 + w) * c);
+  for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) a.set(mean, (y * W + x) * c);
   return { x: x0, y: y0, w, h };
 }
 

@@ -2,14 +2,7 @@
 import { availableParallelism } from "node:os";
 import { ConfigError } from "../core/errors.ts";
 
-/** "640x480" → { width: 640, height: 480 }. */
-export function parseSize(text: string, flag = "--size"): { width: number; height: number } {
-  const m = /^(\d+)x(\d+)$/i.exec(text.trim());
-  if (!m) throw new ConfigError(flag, `expected WxH such as 640x480, got "${text}"`);
-  const width = Number(m[1]), height = Number(m[2]);
-  if (width < 1 || height < 1 || width > 16384 || height > 16384) throw new ConfigError(flag, `each side must be in 1..16384, got ${text}`);
-  return { width, height };
-}
+export { parseSize } from "../core/image-size.ts";
 
 /** A positive integer flag value, within [min, max]. */
 export function parseIntFlag(text: string, flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {

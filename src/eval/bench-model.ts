@@ -11,7 +11,7 @@ import { numpy as np, jit, random, blockUntilReady } from "../nn/jax.ts";
 import { initEngine, engineInfo } from "../nn/engine/index.ts";
 import { benchMatmul, timeCall } from "../nn/bench.ts";
 import { Rng } from "../core/rng.ts";
-import { ConfigError } from "../core/errors.ts";
+import { parseSize } from "../core/image-size.ts";
 import { refParams, type ParamTree } from "../nn/params.ts";
 import { AdamW } from "../nn/optim.ts";
 import { GradStep, type Batch } from "../nn/train.ts";
@@ -313,14 +313,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   const config = get("--config") ?? "lite";
   const size = get("--size");
-  let width: number | undefined;
-  let height: number | undefined;
-  if (size !== undefined) {
-    const m = /^(\d+)x(\d+)$/i.exec(size);
-    if (m === null) throw new ConfigError("--size", `expected WxH such as 320x240, got "${size}"`);
-    width = Number(m[1]);
-    height = Number(m[2]);
-  }
+  const { width, height } = size !== undefined ? parseSize(size) : { width: undefined, height: undefined };
   const json = argv.includes("--json");
   const result = await runModelBench({ config, width, height, train: !argv.includes("--no-train") }, json ? () => {} : (l) => process.stdout.write(`${l}\n`));
   if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { initEngine, engineInfo } from "../nn/engine/index.ts";
 import { Rng } from "../core/rng.ts";
 import { ConfigError, Rtgs2Error } from "../core/errors.ts";
+import { parseSize } from "../core/image-size.ts";
 import { orbitCameras } from "../core/camera-convert.ts";
 import { syntheticRoomCloud } from "../splat/synthetic.ts";
 import { closeRenderWorkers } from "../render/render.ts";
@@ -192,14 +193,7 @@ export async function main(argv: string[]): Promise<void> {
     return Number(v);
   };
   const size = get("--size");
-  let width: number | undefined;
-  let height: number | undefined;
-  if (size !== undefined) {
-    const m = /^(\d+)x(\d+)$/i.exec(size);
-    if (m === null) throw new ConfigError("--size", `expected WxH such as 320x240, got "${size}"`);
-    width = Number(m[1]);
-    height = Number(m[2]);
-  }
+  const { width, height } = size !== undefined ? parseSize(size) : { width: undefined, height: undefined };
   const json = argv.includes("--json");
   const result = await runPipelineBench(
     { config: get("--config"), model: get("--model"), width, height, gaussians: int("--gaussians"), frames: int("--frames"), threads: int("--threads") },

@@ -1,8 +1,14 @@
 /**
  * rtgs2 browser viewer. URL parameters: `backend=webgpu|webgl2` (default: WebGPU, WebGL2 where it is missing),
- * `cam=N` (dataset camera preset, default 0), `mode=rgb|depth|pca|labels`, `size=WxH` (canvas pixels; default the
- * preset camera's size), `bg=r,g,b` (0–1, default black), `continuous=1` (render every animation frame), `ui=0`
- * (hide the panels: screenshots and benchmarks).
+ * `cam=N` (dataset camera preset, default 0), `mode=rgb|depth|pca|labels|segmentation`, `size=WxH` (canvas pixels;
+ * default the preset camera's size), `bg=r,g,b` (0–1, default black), `continuous=1` (render every animation
+ * frame), `ui=0` (hide the panels: screenshots and benchmarks), `nn=webgpu|webgl|wasm` (the jax-js device of the
+ * segmentation network; default the first of those that works), `opacity=0..1` (segmentation overlay).
+ *
+ * Live segmentation (a `--model` checkpoint and per-Gaussian features): the view is rendered offscreen at the
+ * network's input size, once for RGB and once per 3 feature channels, read back, and the VDVI network of
+ * `src/models/vdvi` runs on it through jax-js; the argmax classes are drawn over the canvas with the checkpoint's
+ * class colours. It runs whenever the view changed and the previous run is done, so the canvas stays interactive.
  *
  * Test hook: `window.rtgs2Viewer` ({@link ViewerApi}).
  */
@@ -11,7 +17,10 @@ import { dot, norm, orthonormalize, poseFromView, rotate, scale, sub, add, viewF
 import { featurePcaColors, hashColor, labelColors, pack } from "./prepare.ts";
 import type { ColorSource, FrameParams, SplatRenderer } from "./renderer.ts";
 import { DepthSorter } from "./sort.ts";
-import type { Mode, ViewerApi } from "./api.ts";
+import type { Mode, SegmentationInfo, ViewerApi } from "./api.ts";
+import type { Device } from "../src/nn/jax.ts";
+import { argmaxClasses, initNetworkDevice, NETWORK_DEVICES, NetworkRunner, vdviFromSafetensors, type BrowserVdvi } from "./network.ts";
+import { classShares, featureChannelSets, labelOverlay, networkInputs, networkSize } from "./segmentation.ts";
 import { createWebGl2Renderer } from "./webgl2.ts";
 import { createWebGpuRenderer } from "./webgpu.ts";
 
@@ -42,6 +51,8 @@ const api: ViewerApi = {
   bench: () => Promise.reject(new Error("not ready")),
   setCamera: () => undefined,
   setMode: () => undefined,
+  segment: () => Promise.reject(new Error("not ready")),
+  runNetwork: () => Promise.reject(new Error("not ready")),
 };
 window.rtgs2Viewer = api;
 
@@ -82,6 +93,7 @@ async function main(): Promise<void> {
   const alt: Partial<Record<Mode, Float32Array>> = {};
   if (scene.features && scene.featureChannels > 0) modes.push("pca");
   if (scene.label) modes.push("labels");
+  if (info.model && scene.features && scene.featureChannels > 0) modes.push("segmentation");
   const altFor = (m: Mode): Float32Array | undefined => {
     if (alt[m]) return alt[m];
     if (m === "pca" && scene.features) alt[m] = featurePcaColors(scene.features, scene.featureChannels, scene.count);
@@ -152,7 +164,7 @@ async function main(): Promise<void> {
     height,
     near,
     center: pose.center,
-    source: ({ rgb: 0, depth: 1, pca: 2, labels: 2 } as const)[mode] as ColorSource,
+    source: ({ rgb: 0, depth: 1, pca: 2, labels: 2, segmentation: 0 } as const)[mode] as ColorSource,
     background: bg,
     depthRange: depthRange(),
   });
@@ -179,6 +191,90 @@ async function main(): Promise<void> {
     return { sortMs: lastSortMs, frameMs: lastFrameMs };
   };
 
+  // Live segmentation: the network loads on first use (weights, jax-js device, jit compile on the first run).
+  const overlay = $<HTMLCanvasElement>("overlay");
+  overlay.style.width = `${width}px`;
+  overlay.style.height = `${height}px`;
+  const opacity = $<HTMLInputElement>("opacity");
+  if (params.get("opacity") !== null) opacity.value = String(Math.min(1, Math.max(0, Number(params.get("opacity")))));
+  overlay.style.opacity = opacity.value;
+  opacity.oninput = () => (overlay.style.opacity = opacity.value);
+  const segStatus = $("segstatus");
+  let network: Promise<{ runner: NetworkRunner; model: BrowserVdvi; device: Device; loadMs: number }> | undefined;
+  const loadNetwork = () =>
+    (network ??= (async () => {
+      if (!info.model) throw new Error("no model: start the server with --model CKPT");
+      const t = performance.now();
+      const nn = params.get("nn");
+      if (nn !== null && !(NETWORK_DEVICES as readonly string[]).includes(nn)) throw new Error(`nn=${nn}: expected one of ${NETWORK_DEVICES.join(", ")}`);
+      const device = await initNetworkDevice(nn !== null ? [nn as Device] : NETWORK_DEVICES);
+      const bytes = new Uint8Array(await (await fetchOk("/api/model.safetensors")).arrayBuffer());
+      const model = vdviFromSafetensors(bytes, "/api/model.safetensors");
+      return { runner: new NetworkRunner(model), model, device, loadMs: performance.now() - t };
+    })());
+  let setsFor: NetworkRunner | undefined;
+  const segSorter = new DepthSorter(scene.count);
+  let lastSeg: { labels: Uint16Array; device: string; readMs: number; networkMs: number; width: number; height: number } | undefined;
+  let segBusy = false, segDirty = false;
+  const classColor = (k: number, classes: BrowserVdvi["classes"]) => classes[k]?.color ?? hashColor(k);
+  const showSegLegend = (classes: BrowserVdvi["classes"]) => {
+    if (mode !== "segmentation" || !lastSeg) return;
+    legend.innerHTML = "";
+    for (const { id, share } of classShares(lastSeg.labels)) {
+      const row = document.createElement("div");
+      row.className = "class";
+      row.innerHTML = `<span style="background:rgb(${classColor(id, classes).join(",")})"></span>${classes[id]?.name ?? `class ${id}`} · ${(100 * share).toFixed(1)} %`;
+      legend.append(row);
+    }
+  };
+  const segmentView = async (): Promise<SegmentationInfo> => {
+    const net = await loadNetwork();
+    const cfg = net.model.config;
+    const C = cfg.feat.inChannels;
+    if (!scene.features || scene.featureChannels !== C) {
+      throw new Error(`the network expects ${C} feature channels per Gaussian, the scene has ${scene.featureChannels}`);
+    }
+    if (setsFor !== net.runner) {
+      renderer.setChannelSets(featureChannelSets(scene.features, C, scene.count));
+      setsFor = net.runner;
+    }
+    const size = networkSize(cfg, { width, height });
+    const f = frameParams();
+    const sx = size.width / width, sy = size.height / height;
+    const nf: FrameParams = {
+      ...f,
+      fx: f.fx * sx,
+      fy: f.fy * sy,
+      cx: f.cx * sx,
+      cy: f.cy * sy,
+      width: size.width,
+      height: size.height,
+      background: [0, 0, 0],
+    };
+    const t0 = performance.now();
+    const n = segSorter.sort(scene.position, nf.view, near, { sigmaMax, fx: nf.fx, fy: nf.fy, cx: nf.cx, cy: nf.cy, width: size.width, height: size.height });
+    const passes = Math.ceil(C / 3);
+    const reads = await renderer.readChannels(nf, segSorter.order, n, ["rgb", ...Array.from({ length: passes }, (_, k) => k)]);
+    const t1 = performance.now();
+    const input = networkInputs(reads[0], reads.slice(1), C);
+    const logits = await net.runner.run(input.rgb, input.features, size.width, size.height);
+    const t2 = performance.now();
+    const labels = argmaxClasses(logits, cfg.numClasses);
+    lastSeg = { labels, device: net.device, readMs: t1 - t0, networkMs: t2 - t1, width: size.width, height: size.height };
+    overlay.width = size.width;
+    overlay.height = size.height;
+    overlay.getContext("2d")!.putImageData(new ImageData(labelOverlay(labels, (k) => classColor(k, net.model.classes)), size.width, size.height), 0, 0);
+    showSegLegend(net.model.classes);
+    segStatus.textContent = `${cfg.name} VDVI on jax-js ${net.device} at ${size.width}×${size.height}`;
+    return { device: net.device, width: size.width, height: size.height, labels: Array.from(labels), readMs: t1 - t0, networkMs: t2 - t1 };
+  };
+  const segFailed = (err: unknown) => {
+    const msg = err instanceof Error ? err.message : String(err);
+    segStatus.textContent = `segmentation failed: ${msg}`;
+    $("error").textContent = `segmentation: ${msg}`;
+    console.warn(`segmentation: ${msg}`);
+  };
+
   // UI: presets, modes, legend, stats.
   const camSel = $<HTMLSelectElement>("camera");
   cameras.forEach((c, i) => camSel.add(new Option(`${i}: ${c.name}`, String(i))));
@@ -192,6 +288,14 @@ async function main(): Promise<void> {
     mode = m;
     modeSel.value = m;
     legend.innerHTML = "";
+    const seg = m === "segmentation";
+    overlay.style.display = seg && lastSeg ? "block" : "none";
+    $("seg").style.display = seg ? "block" : "none";
+    if (seg) {
+      segDirty = true;
+      if (lastSeg) void loadNetwork().then((n) => showSegLegend(n.model.classes), () => undefined);
+      else segStatus.textContent = "loading the network…";
+    }
     if (m === "labels" && scene.label) {
       const present = [...new Set(scene.label)].filter((l) => l !== 65535).sort((a, b) => a - b);
       for (const l of present) {
@@ -281,16 +385,27 @@ async function main(): Promise<void> {
     }
     if (dirty || continuous) {
       dirty = false;
+      if (mode === "segmentation") segDirty = true;
       const ts = renderFrame();
       frameTimes.push(now);
       void renderer.finish().then(() => (lastFrameMs = performance.now() - ts));
+    }
+    if (mode === "segmentation" && segDirty && !segBusy) {
+      segDirty = false;
+      segBusy = true;
+      segmentView()
+        .then(() => (overlay.style.display = mode === "segmentation" ? "block" : "none"), segFailed)
+        .finally(() => (segBusy = false));
     }
     while (frameTimes.length > 0 && frameTimes[0] < now - 1000) frameTimes.shift();
     statsEl.textContent =
       `${renderer.backend} · ${width}×${height} · ${mode}\n` +
       `${lastFrameMs > 0 ? (1000 / lastFrameMs).toFixed(1) : "–"} fps from the last frame's time · ${frameTimes.length} frames drawn in the last second\n` +
       `frame ${lastFrameMs.toFixed(1)} ms = sort ${lastSortMs.toFixed(1)} ms + render ${(lastFrameMs - lastSortMs).toFixed(1)} ms\n` +
-      `network — (live segmentation not in this build) · load ${loadMs.toFixed(0)} ms`;
+      (lastSeg
+        ? `network ${lastSeg.networkMs.toFixed(1)} ms on jax-js ${lastSeg.device} at ${lastSeg.width}×${lastSeg.height} · its passes + read-back ${lastSeg.readMs.toFixed(1)} ms`
+        : `network — (${modes.includes("segmentation") ? "choose the segmentation mode" : "no --model or no features"})`) +
+      ` · load ${loadMs.toFixed(0)} ms`;
     requestAnimationFrame(tick);
   };
 
@@ -300,6 +415,17 @@ async function main(): Promise<void> {
     camSel.value = String(i);
   };
   api.setMode = setMode;
+  api.segment = async () => {
+    const r = await segmentView();
+    overlay.style.display = mode === "segmentation" ? "block" : "none";
+    return r;
+  };
+  api.runNetwork = async (rgb, features, w, h) => {
+    const net = await loadNetwork();
+    const t = performance.now();
+    const logits = await net.runner.run(Float32Array.from(rgb), Float32Array.from(features), w, h);
+    return { logits: Array.from(logits), device: net.device, ms: performance.now() - t };
+  };
   api.bench = async (frames) => {
     const saved = pose;
     let sortMs = 0;

@@ -30,6 +30,14 @@ export interface SplatRenderer {
   draw(frame: FrameParams, order: Uint32Array, count: number): void;
   /** Resolves when the GPU has finished the submitted work. */
   finish(): Promise<void>;
+  /** Per-Gaussian vec4 colour sets for {@link readChannels} (e.g. 3 feature channels each), kept on the GPU. */
+  setChannelSets(sets: Float32Array[]): void;
+  /**
+   * Offscreen passes at `frame.width`×`frame.height`, the canvas untouched: for each source (`"rgb"`: the SH
+   * colour; a number k: colour set k of {@link setChannelSets}) the accumulation target read back as float32
+   * `[H·W·4]`, rows from the top: (Σ c·α·T per channel, 1 − T), no background (float16 precision).
+   */
+  readChannels(frame: FrameParams, order: Uint32Array, count: number, sources: ("rgb" | number)[]): Promise<Float32Array[]>;
 }
 
 /** Uniform block: 8 vec4 (128 B), the same for WGSL and GLSL. */

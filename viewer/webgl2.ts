@@ -59,6 +59,54 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
   let fbo: WebGLFramebuffer | undefined;
   let accTex: WebGLTexture | undefined;
   let accW = 0, accH = 0;
+  let setCount = 0;
+  let offFbo: WebGLFramebuffer | undefined;
+  let offTex: WebGLTexture | undefined;
+  let offW = 0, offH = 0;
+
+  /** An RGBA16F texture of W×H and a framebuffer drawing into it. */
+  const target = (W: number, H: number) => {
+    const tex = gl.createTexture()!;
+    gl.bindTexture(gl.TEXTURE_2D, tex);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA16F, W, H, 0, gl.RGBA, gl.HALF_FLOAT, null);
+    const fb = gl.createFramebuffer()!;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
+    if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) throw new Error("WebGL2: RGBA16F target incomplete");
+    return { tex, fb };
+  };
+
+  /** The splat pass into the bound framebuffer (cleared first), colours from the texture `alt` for source 2. */
+  const drawSplats = (f: FrameParams, order: Uint32Array, count: number, alt: string) => {
+    const u = uniformData(f, packed!.shStride, packed!.shDegree);
+    const names = ["uView0", "uView1", "uView2", "uIntr", "uSize", "uCampos", "uBg", "uDepth"];
+    gl.viewport(0, 0, f.width, f.height);
+    gl.clearColor(0, 0, 0, 0);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.useProgram(splat);
+    names.forEach((n, i) => gl.uniform4fv(uni(splat, n), u.subarray(i * 4, i * 4 + 4)));
+    ["tPosOp", "tScale", "tRot", "tSh", alt].forEach((n, i) => {
+      gl.activeTexture(gl.TEXTURE0 + i);
+      gl.bindTexture(gl.TEXTURE_2D, textures.get(n)!);
+      gl.uniform1i(uni(splat, ["tPosOp", "tScale", "tRot", "tSh", "tAlt"][i]), i);
+    });
+    // The sorted ids, as rows of an R32UI texture (only the rows that hold the first \`count\`).
+    const rows = Math.ceil(count / TEX_W);
+    orderStage.set(order.subarray(0, count));
+    gl.activeTexture(gl.TEXTURE5);
+    gl.bindTexture(gl.TEXTURE_2D, orderTex!);
+    if (rows > 0) gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, TEX_W, rows, gl.RED_INTEGER, gl.UNSIGNED_INT, orderStage, 0);
+    gl.uniform1i(uni(splat, "tOrder"), 5);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.ONE_MINUS_DST_ALPHA, gl.ONE);
+    gl.bindVertexArray(emptyVao);
+    if (count > 0) gl.drawArrays(gl.TRIANGLES, 0, 6 * count);
+    gl.bindVertexArray(null);
+    gl.disable(gl.BLEND);
+    return u;
+  };
 
   return {
     backend: "webgl2",
@@ -86,45 +134,13 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
       if (!fbo || accW !== f.width || accH !== f.height) {
         if (fbo) gl.deleteFramebuffer(fbo);
         if (accTex) gl.deleteTexture(accTex);
-        accTex = gl.createTexture()!;
-        gl.bindTexture(gl.TEXTURE_2D, accTex);
-        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
-        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
-        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA16F, f.width, f.height, 0, gl.RGBA, gl.HALF_FLOAT, null);
-        fbo = gl.createFramebuffer()!;
-        gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
-        gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, accTex, 0);
-        if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) throw new Error("WebGL2: RGBA16F target incomplete");
+        ({ tex: accTex, fb: fbo } = target(f.width, f.height));
         accW = f.width;
         accH = f.height;
       }
-      const u = uniformData(f, packed.shStride, packed.shDegree);
-      const names = ["uView0", "uView1", "uView2", "uIntr", "uSize", "uCampos", "uBg", "uDepth"];
       // pass 1: splats
       gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
-      gl.viewport(0, 0, f.width, f.height);
-      gl.clearColor(0, 0, 0, 0);
-      gl.clear(gl.COLOR_BUFFER_BIT);
-      gl.useProgram(splat);
-      names.forEach((n, i) => gl.uniform4fv(uni(splat, n), u.subarray(i * 4, i * 4 + 4)));
-      ["tPosOp", "tScale", "tRot", "tSh", "tAlt"].forEach((n, i) => {
-        gl.activeTexture(gl.TEXTURE0 + i);
-        gl.bindTexture(gl.TEXTURE_2D, textures.get(n)!);
-        gl.uniform1i(uni(splat, n), i);
-      });
-      // The sorted ids, as rows of an R32UI texture (only the rows that hold the first `count`).
-      const rows = Math.ceil(count / TEX_W);
-      orderStage.set(order.subarray(0, count));
-      gl.activeTexture(gl.TEXTURE5);
-      gl.bindTexture(gl.TEXTURE_2D, orderTex!);
-      if (rows > 0) gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, TEX_W, rows, gl.RED_INTEGER, gl.UNSIGNED_INT, orderStage, 0);
-      gl.uniform1i(uni(splat, "tOrder"), 5);
-      gl.enable(gl.BLEND);
-      gl.blendFunc(gl.ONE_MINUS_DST_ALPHA, gl.ONE);
-      gl.bindVertexArray(emptyVao);
-      if (count > 0) gl.drawArrays(gl.TRIANGLES, 0, 6 * count);
-      gl.bindVertexArray(null);
-      gl.disable(gl.BLEND);
+      const u = drawSplats(f, order, count, "tAlt");
       // pass 2: composite to the canvas
       gl.bindFramebuffer(gl.FRAMEBUFFER, null);
       gl.viewport(0, 0, f.width, f.height);
@@ -142,6 +158,38 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
     async finish() {
       const px = new Uint8Array(4);
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    },
+    setChannelSets(sets) {
+      sets.forEach((c, k) => dataTexture(`tSet${k}`, c));
+      for (let k = sets.length; k < setCount; k++) {
+        gl.deleteTexture(textures.get(`tSet${k}`)!);
+        textures.delete(`tSet${k}`);
+      }
+      setCount = sets.length;
+    },
+    async readChannels(f, order, count, sources) {
+      if (!packed) throw new Error("WebGL2: no scene uploaded");
+      const W = f.width, H = f.height;
+      if (!offFbo || offW !== W || offH !== H) {
+        if (offFbo) gl.deleteFramebuffer(offFbo);
+        if (offTex) gl.deleteTexture(offTex);
+        ({ tex: offTex, fb: offFbo } = target(W, H));
+        offW = W;
+        offH = H;
+      }
+      const rows = new Float32Array(W * H * 4);
+      const out = sources.map((src) => {
+        if (src !== "rgb" && !textures.has(`tSet${src}`)) throw new Error(`WebGL2: no channel set ${src}`);
+        gl.bindFramebuffer(gl.FRAMEBUFFER, offFbo!);
+        drawSplats({ ...f, source: src === "rgb" ? 0 : 2 }, order, count, src === "rgb" ? "tAlt" : `tSet${src}`);
+        gl.readPixels(0, 0, W, H, gl.RGBA, gl.FLOAT, rows);
+        // GL rows run bottom-up; the splat shader maps image row 0 to the top.
+        const img = new Float32Array(W * H * 4);
+        for (let y = 0; y < H; y++) img.set(rows.subarray((H - 1 - y) * W * 4, (H - y) * W * 4), y * W * 4);
+        return img;
+      });
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      return out;
     },
   };
 }

@@ -3,6 +3,7 @@
  * WebGPU back-end: a compute pass projects each visible Gaussian once (in sorted order) into a 5-vec4 record,
  * one instanced triangle-strip draw blends the records' quads into rgba16float, a composite pass shows it.
  */
+import { float16BitsToFloat32 } from "../src/nn/safetensors-decode.ts";
 import type { Packed } from "./prepare.ts";
 import { uniformData, type FrameParams, type SplatRenderer } from "./renderer.ts";
 import { WGSL_COMPOSITE, WGSL_DRAW, WGSL_PROJECT } from "./shaders.ts";
@@ -44,27 +45,34 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
   let splatGroup: GPUBindGroup | undefined;
   let acc: GPUTexture | undefined;
   let compGroup: GPUBindGroup | undefined;
+  let setBufs: GPUBuffer[] = [];
+  let setGroups: GPUBindGroup[] = [];
+  let off: GPUTexture | undefined;
 
   const storage = (data: Float32Array | Uint32Array) => {
     const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
     return b;
   };
-  const rebind = () => {
-    if (!bufs) return;
-    projGroup = device.createBindGroup({
+  const projGroupFor = (b: NonNullable<typeof bufs>, alt: GPUBuffer) =>
+    device.createBindGroup({
       layout: projPipeline.getBindGroupLayout(0),
       entries: [
         { binding: 0, resource: { buffer: uniforms } },
-        { binding: 1, resource: { buffer: bufs.posOp } },
-        { binding: 2, resource: { buffer: bufs.scale } },
-        { binding: 3, resource: { buffer: bufs.rot } },
-        { binding: 4, resource: { buffer: bufs.sh } },
-        { binding: 5, resource: { buffer: bufs.alt } },
-        { binding: 6, resource: { buffer: bufs.order } },
-        { binding: 7, resource: { buffer: bufs.rec } },
+        { binding: 1, resource: { buffer: b.posOp } },
+        { binding: 2, resource: { buffer: b.scale } },
+        { binding: 3, resource: { buffer: b.rot } },
+        { binding: 4, resource: { buffer: b.sh } },
+        { binding: 5, resource: { buffer: alt } },
+        { binding: 6, resource: { buffer: b.order } },
+        { binding: 7, resource: { buffer: b.rec } },
       ],
     });
+  const rebind = () => {
+    if (!bufs) return;
+    projGroup = projGroupFor(bufs, bufs.alt);
+    const b = bufs;
+    setGroups = setBufs.map((alt) => projGroupFor(b, alt));
     splatGroup = device.createBindGroup({
       layout: splatPipeline.getBindGroupLayout(0),
       entries: [
@@ -72,6 +80,27 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
         { binding: 1, resource: { buffer: bufs.rec } },
       ],
     });
+  };
+
+  /** Projection + splat passes into `target` (cleared first). */
+  const encodeSplats = (enc: GPUCommandEncoder, group: GPUBindGroup, target: GPUTextureView, count: number) => {
+    if (count > 0) {
+      const cp = enc.beginComputePass();
+      cp.setPipeline(projPipeline);
+      cp.setBindGroup(0, group);
+      const groups = Math.ceil(count / 64);
+      cp.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+      cp.end();
+    }
+    const p1 = enc.beginRenderPass({
+      colorAttachments: [{ view: target, loadOp: "clear", storeOp: "store", clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+    });
+    if (count > 0) {
+      p1.setPipeline(splatPipeline);
+      p1.setBindGroup(0, splatGroup!);
+      p1.draw(6 * count);
+    }
+    p1.end();
   };
 
   return {
@@ -118,23 +147,7 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
       device.queue.writeBuffer(uniforms, 0, ud.buffer as ArrayBuffer, 0, ud.byteLength);
       device.queue.writeBuffer(bufs.order, 0, order.buffer, order.byteOffset, count * 4);
       const enc = device.createCommandEncoder();
-      if (count > 0) {
-        const cp = enc.beginComputePass();
-        cp.setPipeline(projPipeline);
-        cp.setBindGroup(0, projGroup!);
-        const groups = Math.ceil(count / 64);
-        cp.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
-        cp.end();
-      }
-      const p1 = enc.beginRenderPass({
-        colorAttachments: [{ view: acc.createView(), loadOp: "clear", storeOp: "store", clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
-      });
-      if (count > 0) {
-        p1.setPipeline(splatPipeline);
-        p1.setBindGroup(0, splatGroup);
-        p1.draw(6 * count);
-      }
-      p1.end();
+      encodeSplats(enc, projGroup!, acc.createView(), count);
       const p2 = enc.beginRenderPass({
         colorAttachments: [{ view: context.getCurrentTexture().createView(), loadOp: "clear", storeOp: "store", clearValue: { r: 0, g: 0, b: 0, a: 1 } }],
       });
@@ -145,5 +158,45 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
       device.queue.submit([enc.finish()]);
     },
     finish: () => device.queue.onSubmittedWorkDone(),
+    setChannelSets(sets) {
+      for (const b of setBufs) b.destroy();
+      setBufs = sets.map((c) => storage(c));
+      rebind();
+    },
+    async readChannels(f, order, count, sources) {
+      if (!packed || !bufs || !projGroup) throw new Error("WebGPU: no scene uploaded");
+      const W = f.width, H = f.height;
+      if (!off || off.width !== W || off.height !== H) {
+        off?.destroy();
+        off = device.createTexture({ size: [W, H], format: "rgba16float", usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+      }
+      const rowBytes = Math.ceil((W * 8) / 256) * 256;
+      const image = rowBytes * H;
+      const read = device.createBuffer({ size: image * sources.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(bufs.order, 0, order.buffer, order.byteOffset, count * 4);
+      sources.forEach((src, i) => {
+        const group = src === "rgb" ? projGroup! : setGroups[src];
+        if (group === undefined) throw new Error(`WebGPU: no channel set ${src}`);
+        const ud = uniformData({ ...f, source: src === "rgb" ? 0 : 2 }, packed!.shStride, packed!.shDegree);
+        ud[30] = count;
+        device.queue.writeBuffer(uniforms, 0, ud.buffer as ArrayBuffer, 0, ud.byteLength);
+        const enc = device.createCommandEncoder();
+        encodeSplats(enc, group, off!.createView(), count);
+        enc.copyTextureToBuffer({ texture: off! }, { buffer: read, offset: i * image, bytesPerRow: rowBytes, rowsPerImage: H }, [W, H]);
+        device.queue.submit([enc.finish()]);
+      });
+      await read.mapAsync(GPUMapMode.READ);
+      const bits = new Uint16Array(read.getMappedRange().slice(0));
+      read.unmap();
+      read.destroy();
+      return sources.map((_, i) => {
+        const out = new Float32Array(W * H * 4);
+        for (let y = 0; y < H; y++) {
+          const at = (i * image + y * rowBytes) / 2;
+          out.set(float16BitsToFloat32(bits.subarray(at, at + W * 4)), y * W * 4);
+        }
+        return out;
+      });
+    },
   };
 }

@@ -268,6 +268,13 @@ async function main(): Promise<void> {
     segStatus.textContent = `${cfg.name} VDVI on jax-js ${net.device} at ${size.width}×${size.height}`;
     return { device: net.device, width: size.width, height: size.height, labels: Array.from(labels), readMs: t1 - t0, networkMs: t2 - t1 };
   };
+  // One segmentation at a time (the live loop and api.segment share the offscreen targets and the sorter).
+  let segQueue: Promise<unknown> = Promise.resolve();
+  const serialSegment = (): Promise<SegmentationInfo> => {
+    const p = segQueue.then(segmentView);
+    segQueue = p.catch(() => undefined);
+    return p;
+  };
   const segFailed = (err: unknown) => {
     const msg = err instanceof Error ? err.message : String(err);
     segStatus.textContent = `segmentation failed: ${msg}`;
@@ -393,7 +400,7 @@ async function main(): Promise<void> {
     if (mode === "segmentation" && segDirty && !segBusy) {
       segDirty = false;
       segBusy = true;
-      segmentView()
+      serialSegment()
         .then(() => (overlay.style.display = mode === "segmentation" ? "block" : "none"), segFailed)
         .finally(() => (segBusy = false));
     }
@@ -416,7 +423,7 @@ async function main(): Promise<void> {
   };
   api.setMode = setMode;
   api.segment = async () => {
-    const r = await segmentView();
+    const r = await serialSegment();
     overlay.style.display = mode === "segmentation" ? "block" : "none";
     return r;
   };

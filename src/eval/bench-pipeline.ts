@@ -25,7 +25,7 @@ import { vdviConfig } from "../models/configs.ts";
 import { VdviNet } from "../models/vdvi/index.ts";
 import { saveVdviCheckpoint } from "../train/semantic/checkpoint.ts";
 import { PARTS_METHOD, Segmenter } from "../pipeline/segment.ts";
-import { DEFAULT_CHUNK_POINTS, randomEncoder } from "../pipeline/encode.ts";
+import { DEFAULT_CHUNK_POINTS, randomEncoder } from "../models/gaussian-encoder/scene-features.ts";
 import { encodeCloud } from "../models/gaussian-encoder/encode.ts";
 
 /** The paper's end-to-end figure (Table 5), on other hardware. */

@@ -16,7 +16,7 @@ import { IGNORE_LABEL } from "../core/image.ts";
 import { Rng } from "../core/rng.ts";
 import { ConfusionMatrix, segmentationMetrics, type SegmentationMetrics } from "../metrics/segmentation.ts";
 import type { GaussianCloud } from "../splat/cloud.ts";
-import { loadSceneFeatures } from "../pipeline/encode.ts";
+import { loadSceneFeatures } from "../models/gaussian-encoder/scene-features.ts";
 import { encodeInput } from "../models/gaussian-encoder/input.ts";
 import { readProjectDataset } from "../datasets/project.ts";
 import type { Scene } from "../datasets/scene.ts";

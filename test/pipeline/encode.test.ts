@@ -16,6 +16,7 @@ import { GaussianEncoder } from "../../src/models/gaussian-encoder/encoder.ts";
 import { saveEncoderCheckpoint, loadEncoderCheckpoint } from "../../src/models/gaussian-encoder/checkpoint.ts";
 import { encodeCloud } from "../../src/models/gaussian-encoder/encode.ts";
 import {
+  defaultEncoderPath,
   encodeScenes,
   fileSha256,
   loadEncoder,
@@ -93,17 +94,22 @@ test("encode: ply features equal encodeCloud, carry the encoder comment, skip wh
   }
 });
 
-test("rtgs2 encode: --json fields, a one-line error for the missing default checkpoint", async () => {
+test("rtgs2 encode: the committed default encoder, --json fields, a one-line error for a missing checkpoint", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rtgs2-encode-cli-"));
   try {
     const data = join(dir, "data");
     await synthesizeDataset({ outDir: data, scenes: 1, frames: 2, width: 32, height: 24, seed: 4, gaussians: 1000, testScenes: 1, threads: 1, quiet: true });
     const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd: dir, env: { ...process.env, RTGS2_THREADS: "1" } });
-    const missing = run("encode", "--data", data, "--json");
+    const missing = run("encode", "--encoder", join(dir, "nope.safetensors"), "--data", data, "--json");
     assert.equal(missing.status, 2, missing.stderr);
     assert.equal(missing.stdout, "");
     assert.equal(missing.stderr.trim().split("\n").length, 1);
-    assert.match(missing.stderr, /encoder-lite\.safetensors does not exist yet/);
+    assert.match(missing.stderr, /nope\.safetensors does not exist/);
+    // No --encoder: the package's committed checkpoint, found from the package even with another working directory.
+    const byDefault = run("encode", "--scene", join(data, "scene_000"), "--sidecar", "--json");
+    assert.equal(byDefault.status, 0, byDefault.stderr);
+    const side = readSafetensors(join(data, "scene_000", "features.safetensors"));
+    assert.equal(side.metadata.encoder, loadEncoderCheckpoint(defaultEncoderPath()).id);
     const ckpt = join(dir, "enc.safetensors");
     saveTiny(ckpt, 5);
     const ok = run("encode", "--encoder", ckpt, "--scene", join(data, "scene_000"), "--sidecar", "--json");

@@ -13,7 +13,7 @@ import { parsePlyHeader } from "../../splat/io/ply-header.ts";
 import { readSplatSync } from "../../splat/io/index.ts";
 import type { GaussianCloud } from "../../splat/cloud.ts";
 import { readSafetensors } from "../../nn/safetensors.ts";
-import { DEFAULT_CHUNK_POINTS, loadSceneFeatures as loadEncodedFeatures, plyEncoderId, randomEncoder, randomEncoderSeed, sidecarPath } from "../../pipeline/encode.ts";
+import { DEFAULT_CHUNK_POINTS, loadSceneFeatures as loadEncodedFeatures, plyEncoderId, randomEncoder, randomEncoderSeed, sidecarPath } from "../../models/gaussian-encoder/scene-features.ts";
 import { FEATURE_CHANNELS } from "../../models/gaussian-encoder/config.ts";
 import { encodeCloud } from "../../models/gaussian-encoder/encode.ts";
 

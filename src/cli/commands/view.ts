@@ -5,9 +5,9 @@ import { startViewServer } from "../../viewer-server/server.ts";
 export function registerView(program: Command): void {
   program
     .command("view")
-    .description("browser viewer on 127.0.0.1: splats (WebGPU, WebGL2 fallback), depth, feature PCA, lifted labels")
+    .description("browser viewer on 127.0.0.1: splats (WebGPU, WebGL2 fallback), depth, feature PCA, lifted labels, live segmentation (--model)")
     .argument("<scene>", "scene folder (any supported layout) or a single splat file")
-    .option("--model <ckpt>", "model checkpoint to serve at /api/model.safetensors")
+    .option("--model <ckpt>", "VDVI checkpoint for the live segmentation mode (runs in the page through jax-js; served at /api/model.safetensors)")
     .option("--port <port>", "TCP port (0 picks a free one)", "0")
     .option("--no-open", "accepted for scripts; the server never opens a browser itself")
     .action(async (scene: string, opts: { model?: string; port: string }) => {

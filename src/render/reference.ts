@@ -82,12 +82,13 @@ export function referenceProject(cloud: GaussianCloud, cam: Camera): ReferenceIt
   return items;
 }
 
-/** Stage two: every pixel evaluates every projected Gaussian whose rectangle covers its tile, front to back. */
-export function referenceComposite(items: ReferenceItem[], cam: Camera, features?: { values: Float32Array; channels: number }) {
+/**
+ * The per-pixel loop both reference passes share: every pixel visits every projected Gaussian whose rectangle
+ * covers its tile, front to back, with the rasterizer's α clamp, 1/255 cut-off and early termination, calling
+ * `visit(pixel, item, a·T)` per contribution and `done(pixel, T)` with the final transmittance.
+ */
+function traversePixels(items: ReferenceItem[], cam: Camera, visit: (pix: number, g: ReferenceItem, w: number) => void, done?: (pix: number, T: number) => void): void {
   const { width: W, height: H } = cam;
-  const C = features?.channels ?? 0;
-  const rgb = new Float64Array(W * H * 3), alpha = new Float64Array(W * H), depth = new Float64Array(W * H);
-  const feats = new Float64Array(W * H * C);
   for (let py = 0; py < H; py++)
     for (let px = 0; px < W; px++) {
       const tx = Math.floor(px / 16), ty = Math.floor(py / 16);
@@ -102,13 +103,31 @@ export function referenceComposite(items: ReferenceItem[], cam: Camera, features
         if (a < 1 / 255) continue;
         const next = T * (1 - a);
         if (next < 1e-4) break;
-        for (let k = 0; k < 3; k++) rgb[pix * 3 + k] += g.col[k] * a * T;
-        depth[pix] += g.z * a * T;
-        for (let k = 0; k < C; k++) feats[pix * C + k] += features!.values[g.i * C + k] * a * T;
+        visit(pix, g, a * T);
         T = next;
       }
-      alpha[pix] = 1 - T;
+      done?.(pix, T);
     }
+}
+
+/** Stage two: every pixel evaluates every projected Gaussian whose rectangle covers its tile, front to back. */
+export function referenceComposite(items: ReferenceItem[], cam: Camera, features?: { values: Float32Array; channels: number }) {
+  const { width: W, height: H } = cam;
+  const C = features?.channels ?? 0;
+  const rgb = new Float64Array(W * H * 3), alpha = new Float64Array(W * H), depth = new Float64Array(W * H);
+  const feats = new Float64Array(W * H * C);
+  traversePixels(
+    items,
+    cam,
+    (pix, g, w) => {
+      for (let k = 0; k < 3; k++) rgb[pix * 3 + k] += g.col[k] * w;
+      depth[pix] += g.z * w;
+      for (let k = 0; k < C; k++) feats[pix * C + k] += features!.values[g.i * C + k] * w;
+    },
+    (pix, T) => {
+      alpha[pix] = 1 - T;
+    },
+  );
   return { rgb, alpha, depth, features: feats };
 }
 
@@ -124,26 +143,10 @@ export function referenceGaussianWeights(
   classes: number,
   evidenceAt: (pixel: number, k: number) => number,
 ) {
-  const { width: W, height: H } = cam;
   const weight = new Float64Array(count), evidence = new Float64Array(count * classes);
-  for (let py = 0; py < H; py++)
-    for (let px = 0; px < W; px++) {
-      const tx = Math.floor(px / 16), ty = Math.floor(py / 16);
-      let T = 1;
-      const pix = py * W + px;
-      for (const g of items) {
-        if (tx < g.rect[0] || tx >= g.rect[2] || ty < g.rect[1] || ty >= g.rect[3]) continue;
-        const dx = g.mx - (px + 0.5), dy = g.my - (py + 0.5);
-        const power = -0.5 * (g.conic[0] * dx * dx + g.conic[2] * dy * dy) - g.conic[1] * dx * dy;
-        if (power > 0) continue;
-        const a = Math.min(0.99, g.o * Math.exp(power));
-        if (a < 1 / 255) continue;
-        const next = T * (1 - a);
-        if (next < 1e-4) break;
-        weight[g.i] += a * T;
-        for (let k = 0; k < classes; k++) evidence[g.i * classes + k] += a * T * evidenceAt(pix, k);
-        T = next;
-      }
-    }
+  traversePixels(items, cam, (pix, g, w) => {
+    weight[g.i] += w;
+    for (let k = 0; k < classes; k++) evidence[g.i * classes + k] += w * evidenceAt(pix, k);
+  });
   return { weight, evidence };
 }

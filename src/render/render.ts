@@ -182,14 +182,8 @@ export function createGaussianAccumulator(count: number, classes: number): Gauss
   return { count, classes, values: new Float64Array(count * (classes + 1)) };
 }
 
-export interface WeightPassStats {
-  visible: number;
-  tileInstances: number;
-  blends: number;
-  threads: number;
-  projectMs: number;
-  binMs: number;
-  blendMs: number;
+export interface WeightPassStats extends RenderStats {
+  /** Summing the threads' per-Gaussian partial weights. */
   reduceMs: number;
 }
 

@@ -28,6 +28,8 @@ export interface ViewerApi {
   setMode(m: Mode): void;
   /** Segment the current view now (loads the network on first use); also paints the overlay in segmentation mode. */
   segment(): Promise<SegmentationInfo>;
+  /** The network's inputs for the current view (its offscreen passes, read back), without running it. */
+  networkInputs(): Promise<{ width: number; height: number; rgb: number[]; features: number[] }>;
   /** The network alone on given inputs (`[H·W·3]` RGB, `[H·W·C]` features): logits `[H·W·K]` (parity tests). */
   runNetwork(rgb: number[], features: number[], width: number, height: number): Promise<{ logits: number[]; device: string; ms: number }>;
   error?: string;

@@ -53,6 +53,7 @@ const api: ViewerApi = {
   setMode: () => undefined,
   segment: () => Promise.reject(new Error("not ready")),
   runNetwork: () => Promise.reject(new Error("not ready")),
+  networkInputs: () => Promise.reject(new Error("not ready")),
 };
 window.rtgs2Viewer = api;
 
@@ -227,8 +228,8 @@ async function main(): Promise<void> {
       legend.append(row);
     }
   };
-  const segmentView = async (): Promise<SegmentationInfo> => {
-    const net = await loadNetwork();
+  /** The network's inputs for the current view: offscreen RGB + feature passes at its size, read back. */
+  const renderNetworkInputs = async (net: Awaited<ReturnType<typeof loadNetwork>>) => {
     const cfg = net.model.config;
     const C = cfg.feat.inChannels;
     if (!scene.features || scene.featureChannels !== C) {
@@ -255,18 +256,23 @@ async function main(): Promise<void> {
     const n = segSorter.sort(scene.position, nf.view, near, { sigmaMax, fx: nf.fx, fy: nf.fy, cx: nf.cx, cy: nf.cy, width: size.width, height: size.height });
     const passes = Math.ceil(C / 3);
     const reads = await renderer.readChannels(nf, segSorter.order, n, ["rgb", ...Array.from({ length: passes }, (_, k) => k)]);
+    return { size, input: networkInputs(reads[0], reads.slice(1), C), readMs: performance.now() - t0 };
+  };
+  const segmentView = async (): Promise<SegmentationInfo> => {
+    const net = await loadNetwork();
+    const cfg = net.model.config;
+    const { size, input, readMs } = await renderNetworkInputs(net);
     const t1 = performance.now();
-    const input = networkInputs(reads[0], reads.slice(1), C);
     const logits = await net.runner.run(input.rgb, input.features, size.width, size.height);
     const t2 = performance.now();
     const labels = argmaxClasses(logits, cfg.numClasses);
-    lastSeg = { labels, device: net.device, readMs: t1 - t0, networkMs: t2 - t1, width: size.width, height: size.height };
+    lastSeg = { labels, device: net.device, readMs, networkMs: t2 - t1, width: size.width, height: size.height };
     overlay.width = size.width;
     overlay.height = size.height;
     overlay.getContext("2d")!.putImageData(new ImageData(labelOverlay(labels, (k) => classColor(k, net.model.classes)), size.width, size.height), 0, 0);
     showSegLegend(net.model.classes);
     segStatus.textContent = `${cfg.name} VDVI on jax-js ${net.device} at ${size.width}×${size.height}`;
-    return { device: net.device, width: size.width, height: size.height, labels: Array.from(labels), readMs: t1 - t0, networkMs: t2 - t1 };
+    return { device: net.device, width: size.width, height: size.height, labels: Array.from(labels), readMs, networkMs: t2 - t1 };
   };
   // One segmentation at a time (the live loop and api.segment share the offscreen targets and the sorter).
   let segQueue: Promise<unknown> = Promise.resolve();
@@ -426,6 +432,13 @@ async function main(): Promise<void> {
     const r = await serialSegment();
     overlay.style.display = mode === "segmentation" ? "block" : "none";
     return r;
+  };
+  api.networkInputs = async () => {
+    const net = await loadNetwork();
+    const p = segQueue.then(() => renderNetworkInputs(net));
+    segQueue = p.catch(() => undefined);
+    const { size, input } = await p;
+    return { width: size.width, height: size.height, rgb: Array.from(input.rgb), features: Array.from(input.features) };
   };
   api.runNetwork = async (rgb, features, w, h) => {
     const net = await loadNetwork();

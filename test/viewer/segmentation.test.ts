@@ -141,6 +141,53 @@ async function browserLogits(page: Page) {
   );
 }
 
+/** The Node side of a view: the CPU render of preset camera `i` at the network size, prepared as Segmenter does. */
+async function cpuInputs(i: number) {
+  const cam = orbitCameras(cloud.positions, 8, SIZE)[i];
+  const sx = NET.width / SIZE.width, sy = NET.height / SIZE.height;
+  const small = { ...cam, width: NET.width, height: NET.height, fx: cam.fx * sx, fy: cam.fy * sy, cx: cam.cx * sx, cy: cam.cy * sy };
+  const r = await render(cloud, small, { threads: 1, features: "f_pc_" });
+  return { rgb: r.rgb.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255), features: r.features! };
+}
+
+/**
+ * The page's network inputs (offscreen passes read back) against the CPU render of the same camera. Tolerance:
+ * RGB mean |Δ| ≤ 1/255 and ≤ 0.5 % of values off by more than 8/255 (the renderer parity of browser.test.ts);
+ * features mean |Δ| ≤ 2e-3 and ≤ 0.5 % off by more than 0.02 — the passes accumulate in float16 (relative
+ * step 2⁻¹¹ per blend on values of magnitude ≤ 1), the CPU in float32.
+ */
+async function checkInputs(page: Page, cam: number, label: string) {
+  const got = await page.evaluate(() => window.rtgs2Viewer.networkInputs());
+  assert.deepEqual([got.width, got.height], [NET.width, NET.height]);
+  const want = await cpuInputs(cam);
+  const stats = (a: number[], b: Float32Array, step: number) => {
+    let sum = 0, over = 0;
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i] - b[i]);
+      sum += d;
+      if (d > step) over++;
+    }
+    return { mad: sum / a.length, over: over / a.length };
+  };
+  const rgb = stats(got.rgb, want.rgb, 8 / 255);
+  const feat = stats(got.features, want.features, 0.02);
+  console.log(`# ${label} network inputs vs CPU render: RGB MAD ${(rgb.mad * 255).toFixed(3)}/255, features MAD ${feat.mad.toExponential(2)}, ${(100 * feat.over).toFixed(2)} % > 0.02`);
+  assert.ok(rgb.mad <= 1 / 255 && rgb.over <= 0.005, `RGB ${JSON.stringify(rgb)}`);
+  assert.ok(feat.mad <= 2e-3 && feat.over <= 0.005, `features ${JSON.stringify(feat)}`);
+  // The comparison tells cameras apart: another view's features are far off.
+  const other = stats(got.features, (await cpuInputs(cam + 1)).features, 0.02);
+  assert.ok(other.mad > 10 * feat.mad && other.mad > 0.02, `another camera: ${JSON.stringify(other)}`);
+  return want;
+}
+
+/** Fraction of the page's labels equal to the Node network's on the CPU-rendered inputs. */
+function agreement(pageLabels: number[], want: { rgb: Float32Array; features: Float32Array }): number {
+  const labels = argmaxClasses(nodeForward(want.rgb, want.features, NET.width, NET.height), CLASSES.length);
+  let agree = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === pageLabels[i]) agree++;
+  return agree / labels.length;
+}
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
   let m = 0;
@@ -157,16 +204,21 @@ test("the Node reference can tell weights apart (the tolerance is meaningful)", 
   assert.ok(maxAbsDiff(other, nodeLogits) > 50 * TOL);
 });
 
-test("in-browser logits on jax-js wasm (the fallback device) match the Node wasm run", async () => {
+test("WebGL2 renderer + jax-js wasm (the fallbacks): logits match the Node wasm run; the view's inputs and labels match Node's", async () => {
   const browser = await launchChromium("webgl2");
   try {
     const errors: string[] = [];
-    const page = await open(browser, "ui=0&backend=webgl2&nn=wasm", errors);
+    const page = await open(browser, "ui=0&backend=webgl2&nn=wasm&cam=4", errors);
     const r = await browserLogits(page);
     assert.equal(r.device, "wasm");
     const d = maxAbsDiff(r.logits, nodeLogits);
     console.log(`# jax-js wasm: max |Δlogit| ${d.toExponential(2)} over ${r.logits.length} logits, ${r.ms.toFixed(0)} ms (first run, compile included)`);
     assert.ok(d <= TOL, `max |Δlogit| ${d} > ${TOL}`);
+    const want = await checkInputs(page, 4, "WebGL2");
+    const seg = await page.evaluate(() => window.rtgs2Viewer.segment());
+    const frac = agreement(seg.labels, want);
+    console.log(`# WebGL2 + wasm labels vs Node for camera 4: ${(100 * frac).toFixed(1)} % agree`);
+    assert.ok(frac >= 0.95, `only ${(100 * frac).toFixed(1)} % of labels agree`);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
@@ -210,15 +262,8 @@ test("WebGPU: in-browser logits match the Node wasm run; segmentation mode draws
     assert.ok(legend.length >= 1 && legend.every((t) => CLASSES.some((c) => t.startsWith(c.name))), `legend ${JSON.stringify(legend)}`);
 
     // The Node prediction for the same camera: CPU render at the network size, the same input preparation.
-    const cam = orbitCameras(cloud.positions, 8, SIZE)[2];
-    const sx = NET.width / SIZE.width, sy = NET.height / SIZE.height;
-    const small = { ...cam, width: NET.width, height: NET.height, fx: cam.fx * sx, fy: cam.fy * sy, cx: cam.cx * sx, cy: cam.cy * sy };
-    const r = await render(cloud, small, { threads: 1, features: "f_pc_" });
-    const rgb = r.rgb.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
-    const labels = argmaxClasses(nodeForward(rgb, r.features!, NET.width, NET.height), CLASSES.length);
-    let agree = 0;
-    for (let i = 0; i < labels.length; i++) if (labels[i] === seg.labels[i]) agree++;
-    const frac = agree / labels.length;
+    const want = await checkInputs(page, 2, "WebGPU");
+    const frac = agreement(seg.labels, want);
     console.log(`# browser vs Node labels for camera 2: ${(100 * frac).toFixed(1)} % agree; read ${seg.readMs.toFixed(0)} ms, network ${seg.networkMs.toFixed(0)} ms`);
     assert.ok(frac >= 0.95, `only ${(100 * frac).toFixed(1)} % of labels agree`);
     assert.deepEqual(errors, []);

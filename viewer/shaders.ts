@@ -31,7 +31,7 @@ struct U {
 @group(0) @binding(4) var<storage, read> sh: array<vec4f>;
 @group(0) @binding(5) var<storage, read> alt: array<vec4f>;
 @group(0) @binding(6) var<storage, read> order: array<u32>;
-/** Per sorted instance, 5 vec4: (mean, opacity, valid), quad half-axes, conic, colour, tile∩box rect − mean. */
+/** Per sorted instance, 5 vec4: (mean, opacity, valid), quad half-axes, conic, (colour, id bits), tile∩box rect − mean. */
 @group(0) @binding(7) var<storage, read_write> rec: array<vec4f>;
 ${SH_C}
 fn shc(t: ptr<function, array<vec4f, 12>>, k: u32) -> vec3f {
@@ -142,7 +142,7 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
   } else {
     col = alt[id].xyz;
   }
-  rec[ii * 5u + 3u] = vec4f(col, 0.0);
+  rec[ii * 5u + 3u] = vec4f(col, bitcast<f32>(id));
   rec[ii * 5u] = vec4f(m, opacity, 1.0);
 }
 
@@ -407,5 +407,128 @@ void main() {
     return;
   }
   outColor = vec4(a.xyz + (1.0 - a.w) * uBg.xyz, 1.0);
+}
+`;
+
+/**
+ * Multiple-render-target variant of WGSL_DRAW for the network's feature passes: one draw blends 4 per-Gaussian
+ * colour sets (12 channels) into 4 rgba16float targets with the same α (so each target's 1 − T is the same).
+ * `u.depth.w` holds how many of the 4 bound sets are real; the Gaussian id comes from the record's colour.w.
+ */
+export const WGSL_DRAW_MRT = /* wgsl */ `
+struct U {
+  view0: vec4f, view1: vec4f, view2: vec4f,
+  intr: vec4f,
+  size: vec4f,
+  campos: vec4f,
+  bg: vec4f,
+  depth: vec4f,
+};
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> rec: array<vec4f>;
+@group(0) @binding(2) var<storage, read> s0: array<vec4f>;
+@group(0) @binding(3) var<storage, read> s1: array<vec4f>;
+@group(0) @binding(4) var<storage, read> s2: array<vec4f>;
+@group(0) @binding(5) var<storage, read> s3: array<vec4f>;
+
+struct VOut {
+  @builtin(position) pos: vec4f,
+  @location(0) d: vec2f,
+  @location(1) @interpolate(flat) conic: vec3f,
+  @location(2) @interpolate(flat) rect: vec4f,
+  @location(3) @interpolate(flat) c0: vec4f,
+  @location(4) @interpolate(flat) c1: vec3f,
+  @location(5) @interpolate(flat) c2: vec3f,
+  @location(6) @interpolate(flat) c3: vec3f,
+};
+
+@vertex fn vs(@builtin(vertex_index) vx: u32) -> VOut {
+  var o: VOut;
+  let ii = vx / 6u;
+  let vi = array<u32, 6>(0u, 1u, 2u, 1u, 3u, 2u)[vx % 6u];
+  let r0 = rec[ii * 5u];
+  o.pos = vec4f(0.0, 0.0, 2.0, 1.0);
+  o.d = vec2f(0.0); o.conic = vec3f(0.0); o.rect = vec4f(0.0);
+  o.c0 = vec4f(0.0); o.c1 = vec3f(0.0); o.c2 = vec3f(0.0); o.c3 = vec3f(0.0);
+  if (r0.w == 0.0) { return o; }
+  let axes = rec[ii * 5u + 1u];
+  let sx = select(-1.0, 1.0, (vi & 1u) != 0u);
+  let sy = select(-1.0, 1.0, (vi & 2u) != 0u);
+  let off = axes.xy * sx + axes.zw * sy;
+  let corner = r0.xy + off;
+  o.pos = vec4f(corner.x / u.size.x * 2.0 - 1.0, 1.0 - corner.y / u.size.y * 2.0, 0.0, 1.0);
+  o.d = off;
+  o.conic = rec[ii * 5u + 2u].xyz;
+  o.rect = rec[ii * 5u + 4u];
+  let id = bitcast<u32>(rec[ii * 5u + 3u].w);
+  let n = u32(u.depth.w);
+  o.c0 = vec4f(s0[id].xyz, r0.z);
+  if (n > 1u) { o.c1 = s1[id].xyz; }
+  if (n > 2u) { o.c2 = s2[id].xyz; }
+  if (n > 3u) { o.c3 = s3[id].xyz; }
+  return o;
+}
+
+struct FOut {
+  @location(0) t0: vec4f,
+  @location(1) t1: vec4f,
+  @location(2) t2: vec4f,
+  @location(3) t3: vec4f,
+};
+
+@fragment fn fs(i: VOut) -> FOut {
+  let d = i.d;
+  if (d.x < i.rect.x || d.y < i.rect.y || d.x >= i.rect.z || d.y >= i.rect.w) { discard; }
+  let power = -0.5 * (i.conic.x * d.x * d.x + i.conic.z * d.y * d.y) - i.conic.y * d.x * d.y;
+  if (power > 0.0) { discard; }
+  let alpha = min(0.99, i.c0.w * exp(power));
+  if (alpha < 1.0 / 255.0) { discard; }
+  var o: FOut;
+  o.t0 = vec4f(i.c0.xyz * alpha, alpha);
+  o.t1 = vec4f(i.c1 * alpha, alpha);
+  o.t2 = vec4f(i.c2 * alpha, alpha);
+  o.t3 = vec4f(i.c3 * alpha, alpha);
+  return o;
+}
+`;
+
+/**
+ * GLSL twin of WGSL_DRAW_MRT: GLSL_SPLAT_VS with the colour taken from 4 set textures (uDepth.w of them real),
+ * and a fragment shader writing 4 targets.
+ */
+export const GLSL_SPLAT_MRT_VS = GLSL_SPLAT_VS.replace(
+  "uniform sampler2D tPosOp, tScale, tRot, tSh, tAlt;",
+  "uniform sampler2D tPosOp, tScale, tRot, tSh, tAlt, tS1, tS2, tS3;\nflat out vec3 vC1, vC2, vC3;",
+).replace(
+  "  vColor = vec4(col, opacity);",
+  "  vColor = vec4(fetch(tAlt, id).xyz, opacity);\n" +
+    "  int nSets = int(uDepth.w);\n" +
+    "  vC1 = nSets > 1 ? fetch(tS1, id).xyz : vec3(0.0);\n" +
+    "  vC2 = nSets > 2 ? fetch(tS2, id).xyz : vec3(0.0);\n" +
+    "  vC3 = nSets > 3 ? fetch(tS3, id).xyz : vec3(0.0);",
+);
+
+export const GLSL_SPLAT_MRT_FS = /* glsl */ `#version 300 es
+precision highp float;
+in vec2 vD;
+flat in vec3 vConic;
+flat in vec4 vColor;
+flat in vec4 vRect;
+flat in vec3 vC1, vC2, vC3;
+layout(location = 0) out vec4 o0;
+layout(location = 1) out vec4 o1;
+layout(location = 2) out vec4 o2;
+layout(location = 3) out vec4 o3;
+void main() {
+  vec2 d = vD;
+  if (d.x < vRect.x || d.y < vRect.y || d.x >= vRect.z || d.y >= vRect.w) discard;
+  float power = -0.5 * (vConic.x * d.x * d.x + vConic.z * d.y * d.y) - vConic.y * d.x * d.y;
+  if (power > 0.0) discard;
+  float alpha = min(0.99, vColor.w * exp(power));
+  if (alpha < 1.0 / 255.0) discard;
+  o0 = vec4(vColor.xyz * alpha, alpha);
+  o1 = vec4(vC1 * alpha, alpha);
+  o2 = vec4(vC2 * alpha, alpha);
+  o3 = vec4(vC3 * alpha, alpha);
 }
 `;

@@ -4,7 +4,7 @@
  */
 import type { Packed } from "./prepare.ts";
 import { uniformData, type FrameParams, type SplatRenderer } from "./renderer.ts";
-import { GLSL_COMPOSITE_FS, GLSL_COMPOSITE_VS, GLSL_SPLAT_FS, GLSL_SPLAT_VS } from "./shaders.ts";
+import { GLSL_COMPOSITE_FS, GLSL_COMPOSITE_VS, GLSL_SPLAT_FS, GLSL_SPLAT_MRT_FS, GLSL_SPLAT_MRT_VS, GLSL_SPLAT_VS } from "./shaders.ts";
 
 const TEX_W = 2048;
 
@@ -31,6 +31,8 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
     return p;
   };
   const splat = program(GLSL_SPLAT_VS, GLSL_SPLAT_FS);
+  // The network's feature passes: 4 colour sets per draw into 4 RGBA16F targets.
+  const splatMrt = program(GLSL_SPLAT_MRT_VS, GLSL_SPLAT_MRT_FS);
   const comp = program(GLSL_COMPOSITE_VS, GLSL_COMPOSITE_FS);
   const uni = (p: WebGLProgram, n: string) => gl.getUniformLocation(p, n);
 
@@ -61,7 +63,7 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
   let accW = 0, accH = 0;
   let setCount = 0;
   let offFbo: WebGLFramebuffer | undefined;
-  let offTex: WebGLTexture | undefined;
+  let offTex: WebGLTexture[] = [];
   let offW = 0, offH = 0;
 
   /** An RGBA16F texture of W×H and a framebuffer drawing into it. */
@@ -78,27 +80,36 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
     return { tex, fb };
   };
 
-  /** The splat pass into the bound framebuffer (cleared first), colours from the texture `alt` for source 2. */
-  const drawSplats = (f: FrameParams, order: Uint32Array, count: number, alt: string) => {
+  /**
+   * The splat pass into the bound framebuffer (cleared first), colours from the texture `alt` for source 2. With
+   * `prog = splatMrt`, `alt` and `more` name the 4 colour-set textures, `sets` of them real (uDepth.w).
+   */
+  const drawSplats = (f: FrameParams, order: Uint32Array, count: number, alt: string, prog = splat, more: string[] = [], sets = 0) => {
     const u = uniformData(f, packed!.shStride, packed!.shDegree);
+    u[31] = sets;
     const names = ["uView0", "uView1", "uView2", "uIntr", "uSize", "uCampos", "uBg", "uDepth"];
     gl.viewport(0, 0, f.width, f.height);
     gl.clearColor(0, 0, 0, 0);
     gl.clear(gl.COLOR_BUFFER_BIT);
-    gl.useProgram(splat);
-    names.forEach((n, i) => gl.uniform4fv(uni(splat, n), u.subarray(i * 4, i * 4 + 4)));
+    gl.useProgram(prog);
+    names.forEach((n, i) => gl.uniform4fv(uni(prog, n), u.subarray(i * 4, i * 4 + 4)));
     ["tPosOp", "tScale", "tRot", "tSh", alt].forEach((n, i) => {
       gl.activeTexture(gl.TEXTURE0 + i);
       gl.bindTexture(gl.TEXTURE_2D, textures.get(n)!);
-      gl.uniform1i(uni(splat, ["tPosOp", "tScale", "tRot", "tSh", "tAlt"][i]), i);
+      gl.uniform1i(uni(prog, ["tPosOp", "tScale", "tRot", "tSh", "tAlt"][i]), i);
     });
-    // The sorted ids, as rows of an R32UI texture (only the rows that hold the first \`count\`).
+    // The sorted ids, as rows of an R32UI texture (only the rows that hold the first `count`).
     const rows = Math.ceil(count / TEX_W);
     orderStage.set(order.subarray(0, count));
     gl.activeTexture(gl.TEXTURE5);
     gl.bindTexture(gl.TEXTURE_2D, orderTex!);
     if (rows > 0) gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, TEX_W, rows, gl.RED_INTEGER, gl.UNSIGNED_INT, orderStage, 0);
-    gl.uniform1i(uni(splat, "tOrder"), 5);
+    gl.uniform1i(uni(prog, "tOrder"), 5);
+    more.forEach((n, j) => {
+      gl.activeTexture(gl.TEXTURE6 + j);
+      gl.bindTexture(gl.TEXTURE_2D, textures.get(n)!);
+      gl.uniform1i(uni(prog, `tS${j + 1}`), 6 + j);
+    });
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.ONE_MINUS_DST_ALPHA, gl.ONE);
     gl.bindVertexArray(emptyVao);
@@ -172,22 +183,58 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): SplatRenderer {
       const W = f.width, H = f.height;
       if (!offFbo || offW !== W || offH !== H) {
         if (offFbo) gl.deleteFramebuffer(offFbo);
-        if (offTex) gl.deleteTexture(offTex);
-        ({ tex: offTex, fb: offFbo } = target(W, H));
+        for (const t of offTex) gl.deleteTexture(t);
+        const first = target(W, H);
+        offFbo = first.fb;
+        offTex = [first.tex];
+        for (let j = 1; j < 4; j++) {
+          const t = target(W, H);
+          gl.deleteFramebuffer(t.fb);
+          offTex.push(t.tex);
+        }
+        gl.bindFramebuffer(gl.FRAMEBUFFER, offFbo);
+        offTex.forEach((t, j) => gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + j, gl.TEXTURE_2D, t, 0));
+        if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) throw new Error("WebGL2: 4 × RGBA16F targets incomplete");
         offW = W;
         offH = H;
       }
-      const rows = new Float32Array(W * H * 4);
-      const out = sources.map((src) => {
-        if (src !== "rgb" && !textures.has(`tSet${src}`)) throw new Error(`WebGL2: no channel set ${src}`);
-        gl.bindFramebuffer(gl.FRAMEBUFFER, offFbo!);
-        drawSplats({ ...f, source: src === "rgb" ? 0 : 2 }, order, count, src === "rgb" ? "tAlt" : `tSet${src}`);
-        gl.readPixels(0, 0, W, H, gl.RGBA, gl.FLOAT, rows);
-        // GL rows run bottom-up; the splat shader maps image row 0 to the top.
-        const img = new Float32Array(W * H * 4);
-        for (let y = 0; y < H; y++) img.set(rows.subarray((H - 1 - y) * W * 4, (H - y) * W * 4), y * W * 4);
-        return img;
+      // RGB alone; channel sets 4 to a draw, in the order given.
+      const passes: { sets: number[]; slots: number[] }[] = [];
+      sources.forEach((src, i) => {
+        if (src === "rgb") return void passes.push({ sets: [], slots: [i] });
+        if (!textures.has(`tSet${src}`)) throw new Error(`WebGL2: no channel set ${src}`);
+        const last = passes[passes.length - 1];
+        if (last === undefined || last.sets.length === 0 || last.sets.length === 4) passes.push({ sets: [src], slots: [i] });
+        else {
+          last.sets.push(src);
+          last.slots.push(i);
+        }
       });
+      const out: Float32Array[] = [];
+      const rows = new Float32Array(W * H * 4);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, offFbo!);
+      const all = [gl.COLOR_ATTACHMENT0, gl.COLOR_ATTACHMENT1, gl.COLOR_ATTACHMENT2, gl.COLOR_ATTACHMENT3];
+      for (const pass of passes) {
+        const rgb = pass.sets.length === 0;
+        gl.drawBuffers(rgb ? [gl.COLOR_ATTACHMENT0, gl.NONE, gl.NONE, gl.NONE] : all);
+        const fp: FrameParams = { ...f, source: rgb ? 0 : 2 };
+        if (rgb) drawSplats(fp, order, count, "tAlt");
+        else {
+          // Sets beyond the real ones repeat the first and are not read.
+          const names = [0, 1, 2, 3].map((j) => `tSet${pass.sets[j] ?? pass.sets[0]}`);
+          drawSplats(fp, order, count, names[0], splatMrt, names.slice(1), pass.sets.length);
+        }
+        pass.slots.forEach((slot, j) => {
+          gl.readBuffer(all[j]);
+          gl.readPixels(0, 0, W, H, gl.RGBA, gl.FLOAT, rows);
+          // GL rows run bottom-up; the splat shader maps image row 0 to the top.
+          const img = new Float32Array(W * H * 4);
+          for (let y = 0; y < H; y++) img.set(rows.subarray((H - 1 - y) * W * 4, (H - y) * W * 4), y * W * 4);
+          out[slot] = img;
+        });
+      }
+      gl.readBuffer(gl.COLOR_ATTACHMENT0);
+      gl.drawBuffers([gl.COLOR_ATTACHMENT0, gl.NONE, gl.NONE, gl.NONE]);
       gl.bindFramebuffer(gl.FRAMEBUFFER, null);
       return out;
     },

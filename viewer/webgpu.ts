@@ -6,7 +6,7 @@
 import { float16BitsToFloat32 } from "../src/nn/safetensors-decode.ts";
 import type { Packed } from "./prepare.ts";
 import { uniformData, type FrameParams, type SplatRenderer } from "./renderer.ts";
-import { WGSL_COMPOSITE, WGSL_DRAW, WGSL_PROJECT } from "./shaders.ts";
+import { WGSL_COMPOSITE, WGSL_DRAW, WGSL_DRAW_MRT, WGSL_PROJECT } from "./shaders.ts";
 
 export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<SplatRenderer> {
   if (!("gpu" in navigator) || !navigator.gpu) throw new Error("WebGPU is not available in this browser");
@@ -31,6 +31,16 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
     fragment: { module: splatModule, entryPoint: "fs", targets: [{ format: "rgba16float", blend: { color: blend, alpha: blend } }] },
     primitive: { topology: "triangle-list" },
   });
+  // The network's feature passes: 4 colour sets per draw into 4 rgba16float targets (32 bytes per sample, the
+  // WebGPU default limit).
+  const mrtModule = device.createShaderModule({ code: WGSL_DRAW_MRT });
+  const mrtTarget: GPUColorTargetState = { format: "rgba16float", blend: { color: blend, alpha: blend } };
+  const mrtPipeline = device.createRenderPipeline({
+    layout: "auto",
+    vertex: { module: mrtModule, entryPoint: "vs" },
+    fragment: { module: mrtModule, entryPoint: "fs", targets: [mrtTarget, mrtTarget, mrtTarget, mrtTarget] },
+    primitive: { topology: "triangle-list" },
+  });
   const compPipeline = device.createRenderPipeline({
     layout: "auto",
     vertex: { module: compModule, entryPoint: "vs" },
@@ -46,8 +56,8 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
   let acc: GPUTexture | undefined;
   let compGroup: GPUBindGroup | undefined;
   let setBufs: GPUBuffer[] = [];
-  let setGroups: GPUBindGroup[] = [];
-  let off: GPUTexture | undefined;
+  let offs: GPUTexture[] = [];
+  const dummy = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
 
   const storage = (data: Float32Array | Uint32Array) => {
     const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
@@ -71,8 +81,6 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
   const rebind = () => {
     if (!bufs) return;
     projGroup = projGroupFor(bufs, bufs.alt);
-    const b = bufs;
-    setGroups = setBufs.map((alt) => projGroupFor(b, alt));
     splatGroup = device.createBindGroup({
       layout: splatPipeline.getBindGroupLayout(0),
       entries: [
@@ -82,16 +90,18 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
     });
   };
 
+  const encodeProject = (enc: GPUCommandEncoder, group: GPUBindGroup, count: number) => {
+    if (count === 0) return;
+    const cp = enc.beginComputePass();
+    cp.setPipeline(projPipeline);
+    cp.setBindGroup(0, group);
+    const groups = Math.ceil(count / 64);
+    cp.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+    cp.end();
+  };
   /** Projection + splat passes into `target` (cleared first). */
   const encodeSplats = (enc: GPUCommandEncoder, group: GPUBindGroup, target: GPUTextureView, count: number) => {
-    if (count > 0) {
-      const cp = enc.beginComputePass();
-      cp.setPipeline(projPipeline);
-      cp.setBindGroup(0, group);
-      const groups = Math.ceil(count / 64);
-      cp.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
-      cp.end();
-    }
+    encodeProject(enc, group, count);
     const p1 = enc.beginRenderPass({
       colorAttachments: [{ view: target, loadOp: "clear", storeOp: "store", clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
     });
@@ -166,25 +176,61 @@ export async function createWebGpuRenderer(canvas: HTMLCanvasElement): Promise<S
     async readChannels(f, order, count, sources) {
       if (!packed || !bufs || !projGroup) throw new Error("WebGPU: no scene uploaded");
       const W = f.width, H = f.height;
-      if (!off || off.width !== W || off.height !== H) {
-        off?.destroy();
-        off = device.createTexture({ size: [W, H], format: "rgba16float", usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+      if (offs.length === 0 || offs[0].width !== W || offs[0].height !== H) {
+        for (const t of offs) t.destroy();
+        offs = [0, 1, 2, 3].map(() =>
+          device.createTexture({ size: [W, H], format: "rgba16float", usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC }),
+        );
       }
+      // RGB alone; channel sets 4 to a draw, in the order given.
+      const passes: { sets: number[]; slots: number[] }[] = [];
+      sources.forEach((src, i) => {
+        if (src === "rgb") return void passes.push({ sets: [], slots: [i] });
+        if (setBufs[src] === undefined) throw new Error(`WebGPU: no channel set ${src}`);
+        const last = passes[passes.length - 1];
+        if (last === undefined || last.sets.length === 0 || last.sets.length === 4) passes.push({ sets: [src], slots: [i] });
+        else {
+          last.sets.push(src);
+          last.slots.push(i);
+        }
+      });
       const rowBytes = Math.ceil((W * 8) / 256) * 256;
       const image = rowBytes * H;
       const read = device.createBuffer({ size: image * sources.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       device.queue.writeBuffer(bufs.order, 0, order.buffer, order.byteOffset, count * 4);
-      sources.forEach((src, i) => {
-        const group = src === "rgb" ? projGroup! : setGroups[src];
-        if (group === undefined) throw new Error(`WebGPU: no channel set ${src}`);
-        const ud = uniformData({ ...f, source: src === "rgb" ? 0 : 2 }, packed!.shStride, packed!.shDegree);
+      for (const pass of passes) {
+        const rgb = pass.sets.length === 0;
+        const ud = uniformData({ ...f, source: rgb ? 0 : 2 }, packed.shStride, packed.shDegree);
         ud[30] = count;
+        ud[31] = pass.sets.length;
         device.queue.writeBuffer(uniforms, 0, ud.buffer as ArrayBuffer, 0, ud.byteLength);
         const enc = device.createCommandEncoder();
-        encodeSplats(enc, group, off!.createView(), count);
-        enc.copyTextureToBuffer({ texture: off! }, { buffer: read, offset: i * image, bytesPerRow: rowBytes, rowsPerImage: H }, [W, H]);
+        if (rgb) encodeSplats(enc, projGroup, offs[0].createView(), count);
+        else {
+          encodeProject(enc, projGroup, count);
+          const group = device.createBindGroup({
+            layout: mrtPipeline.getBindGroupLayout(0),
+            entries: [
+              { binding: 0, resource: { buffer: uniforms } },
+              { binding: 1, resource: { buffer: bufs.rec } },
+              ...[0, 1, 2, 3].map((j) => ({ binding: 2 + j, resource: { buffer: j < pass.sets.length ? setBufs[pass.sets[j]] : dummy } })),
+            ],
+          });
+          const rp = enc.beginRenderPass({
+            colorAttachments: offs.map((t) => ({ view: t.createView(), loadOp: "clear" as const, storeOp: "store" as const, clearValue: { r: 0, g: 0, b: 0, a: 0 } })),
+          });
+          if (count > 0) {
+            rp.setPipeline(mrtPipeline);
+            rp.setBindGroup(0, group);
+            rp.draw(6 * count);
+          }
+          rp.end();
+        }
+        pass.slots.forEach((slot, j) =>
+          enc.copyTextureToBuffer({ texture: offs[j] }, { buffer: read, offset: slot * image, bytesPerRow: rowBytes, rowsPerImage: H }, [W, H]),
+        );
         device.queue.submit([enc.finish()]);
-      });
+      }
       await read.mapAsync(GPUMapMode.READ);
       const bits = new Uint16Array(read.getMappedRange().slice(0));
       read.unmap();

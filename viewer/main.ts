@@ -3,7 +3,8 @@
  * `cam=N` (dataset camera preset, default 0), `mode=rgb|depth|pca|labels|segmentation`, `size=WxH` (canvas pixels;
  * default the preset camera's size), `bg=r,g,b` (0–1, default black), `continuous=1` (render every animation
  * frame), `ui=0` (hide the panels: screenshots and benchmarks), `nn=webgpu|webgl|wasm` (the jax-js device of the
- * segmentation network; default the first of those that works), `opacity=0..1` (segmentation overlay).
+ * segmentation network; default WebGPU, else wasm, and wasm again if a WebGPU run fails), `opacity=0..1`
+ * (segmentation overlay).
  *
  * Live segmentation (a `--model` checkpoint and per-Gaussian features): the view is rendered offscreen at the
  * network's input size, once for RGB and once per 3 feature channels, read back, and the VDVI network of
@@ -19,7 +20,15 @@ import type { ColorSource, FrameParams, SplatRenderer } from "./renderer.ts";
 import { DepthSorter } from "./sort.ts";
 import type { Mode, SegmentationInfo, ViewerApi } from "./api.ts";
 import type { Device } from "../src/nn/jax.ts";
-import { argmaxClasses, initNetworkDevice, NETWORK_DEVICES, NetworkRunner, vdviFromSafetensors, type BrowserVdvi } from "./network.ts";
+import {
+  argmaxClasses,
+  DEFAULT_NETWORK_DEVICES,
+  initNetworkDevice,
+  NETWORK_DEVICES,
+  NetworkRunner,
+  vdviFromSafetensors,
+  type BrowserVdvi,
+} from "./network.ts";
 import { classShares, featureChannelSets, labelOverlay, networkInputs, networkSize } from "./segmentation.ts";
 import { createWebGl2Renderer } from "./webgl2.ts";
 import { createWebGpuRenderer } from "./webgpu.ts";
@@ -202,17 +211,33 @@ async function main(): Promise<void> {
   opacity.oninput = () => (overlay.style.opacity = opacity.value);
   const segStatus = $("segstatus");
   let network: Promise<{ runner: NetworkRunner; model: BrowserVdvi; device: Device; loadMs: number }> | undefined;
-  const loadNetwork = () =>
-    (network ??= (async () => {
-      if (!info.model) throw new Error("no model: start the server with --model CKPT");
-      const t = performance.now();
-      const nn = params.get("nn");
-      if (nn !== null && !(NETWORK_DEVICES as readonly string[]).includes(nn)) throw new Error(`nn=${nn}: expected one of ${NETWORK_DEVICES.join(", ")}`);
-      const device = await initNetworkDevice(nn !== null ? [nn as Device] : NETWORK_DEVICES);
-      const bytes = new Uint8Array(await (await fetchOk("/api/model.safetensors")).arrayBuffer());
-      const model = vdviFromSafetensors(bytes, "/api/model.safetensors");
-      return { runner: new NetworkRunner(model), model, device, loadMs: performance.now() - t };
-    })());
+  const nnParam = params.get("nn");
+  let modelBytes: Promise<Uint8Array> | undefined;
+  const buildNetwork = async (order: readonly Device[]) => {
+    if (!info.model) throw new Error("no model: start the server with --model CKPT");
+    const t = performance.now();
+    if (nnParam !== null && !(NETWORK_DEVICES as readonly string[]).includes(nnParam)) {
+      throw new Error(`nn=${nnParam}: expected one of ${NETWORK_DEVICES.join(", ")}`);
+    }
+    const device = await initNetworkDevice(order);
+    modelBytes ??= fetchOk("/api/model.safetensors").then(async (r) => new Uint8Array(await r.arrayBuffer()));
+    const model = vdviFromSafetensors(await modelBytes, "/api/model.safetensors");
+    return { runner: new NetworkRunner(model), model, device, loadMs: performance.now() - t };
+  };
+  const loadNetwork = () => (network ??= buildNetwork(nnParam !== null ? [nnParam as Device] : DEFAULT_NETWORK_DEVICES));
+  /** Run the network; when a run on a GPU device fails and no device was asked for, move to wasm once. */
+  const runNetwork = async (rgb: Float32Array, features: Float32Array, w: number, h: number) => {
+    let net = await loadNetwork();
+    try {
+      return { net, logits: await net.runner.run(rgb, features, w, h) };
+    } catch (err) {
+      if (nnParam !== null || net.device === "wasm") throw err;
+      console.warn(`segmentation network failed on jax-js ${net.device} (${(err as Error).message}); moving to wasm`);
+      network = buildNetwork(["wasm"]);
+      net = await network;
+      return { net, logits: await net.runner.run(rgb, features, w, h) };
+    }
+  };
   let setsFor: NetworkRunner | undefined;
   const segSorter = new DepthSorter(scene.count);
   let lastSeg: { labels: Uint16Array; device: string; readMs: number; networkMs: number; width: number; height: number } | undefined;
@@ -263,16 +288,17 @@ async function main(): Promise<void> {
     const cfg = net.model.config;
     const { size, input, readMs } = await renderNetworkInputs(net);
     const t1 = performance.now();
-    const logits = await net.runner.run(input.rgb, input.features, size.width, size.height);
+    const ran = await runNetwork(input.rgb, input.features, size.width, size.height);
+    const logits = ran.logits;
     const t2 = performance.now();
     const labels = argmaxClasses(logits, cfg.numClasses);
-    lastSeg = { labels, device: net.device, readMs, networkMs: t2 - t1, width: size.width, height: size.height };
+    lastSeg = { labels, device: ran.net.device, readMs, networkMs: t2 - t1, width: size.width, height: size.height };
     overlay.width = size.width;
     overlay.height = size.height;
     overlay.getContext("2d")!.putImageData(new ImageData(labelOverlay(labels, (k) => classColor(k, net.model.classes)), size.width, size.height), 0, 0);
     showSegLegend(net.model.classes);
-    segStatus.textContent = `${cfg.name} VDVI on jax-js ${net.device} at ${size.width}×${size.height}`;
-    return { device: net.device, width: size.width, height: size.height, labels: Array.from(labels), readMs, networkMs: t2 - t1 };
+    segStatus.textContent = `${cfg.name} VDVI on jax-js ${ran.net.device} at ${size.width}×${size.height}`;
+    return { device: ran.net.device, width: size.width, height: size.height, labels: Array.from(labels), readMs, networkMs: t2 - t1 };
   };
   // One segmentation at a time (the live loop and api.segment share the offscreen targets and the sorter).
   let segQueue: Promise<unknown> = Promise.resolve();
@@ -441,10 +467,10 @@ async function main(): Promise<void> {
     return { width: size.width, height: size.height, rgb: Array.from(input.rgb), features: Array.from(input.features) };
   };
   api.runNetwork = async (rgb, features, w, h) => {
-    const net = await loadNetwork();
+    await loadNetwork();
     const t = performance.now();
-    const logits = await net.runner.run(Float32Array.from(rgb), Float32Array.from(features), w, h);
-    return { logits: Array.from(logits), device: net.device, ms: performance.now() - t };
+    const ran = await runNetwork(Float32Array.from(rgb), Float32Array.from(features), w, h);
+    return { logits: Array.from(ran.logits), device: ran.net.device, ms: performance.now() - t };
   };
   api.bench = async (frames) => {
     const saved = pose;

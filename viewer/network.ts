@@ -16,14 +16,21 @@ import { VdviNet, type VdviParams } from "../src/models/vdvi/net.ts";
 import { disposeParams, flattenParams, refParams, unflattenParams, type ParamTree } from "../src/nn/params.ts";
 import { decodeSafetensors, float16BitsToFloat32, type SafetensorsFile } from "../src/nn/safetensors-decode.ts";
 
-/** jax-js devices the viewer tries for the network, best first. */
+/** jax-js devices the viewer can run the network on (`nn=` picks one). */
 export const NETWORK_DEVICES: readonly Device[] = ["webgpu", "webgl", "wasm"];
+
+/**
+ * The devices tried when `nn=` is not given, best first. `webgl` is left out: on SwiftShader the jitted VDVI loses
+ * the WebGL context after minutes of kernel compilation (the un-jitted network runs and matches wasm), and no
+ * hardware WebGL was available to show that it works; `nn=webgl` still selects it.
+ */
+export const DEFAULT_NETWORK_DEVICES: readonly Device[] = ["webgpu", "wasm"];
 
 /**
  * Initialise jax-js and make the first available device of `order` the default one.
  * @throws Error naming the devices tried when none is available.
  */
-export async function initNetworkDevice(order: readonly Device[] = NETWORK_DEVICES): Promise<Device> {
+export async function initNetworkDevice(order: readonly Device[] = DEFAULT_NETWORK_DEVICES): Promise<Device> {
   let available: Device[] = [];
   try {
     available = await init(...order);

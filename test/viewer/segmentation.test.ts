@@ -231,7 +231,8 @@ test("WebGPU: in-browser logits match the Node wasm run; segmentation mode draws
   const browser = await launchChromium("webgpu");
   try {
     const errors: string[] = [];
-    const page = await open(browser, `ui=0&backend=webgpu&nn=webgpu&cam=2&opacity=1`, errors);
+    // No nn=: the default device order must pick WebGPU here.
+    const page = await open(browser, `ui=0&backend=webgpu&cam=2&opacity=1`, errors);
     const r0 = await browserLogits(page);
     assert.equal(r0.device, "webgpu");
     const d = maxAbsDiff(r0.logits, nodeLogits);

@@ -259,7 +259,17 @@ test("WebGPU: in-browser logits match the Node wasm run; segmentation mode draws
     const palette = new Set(CLASSES.map((c) => c.color.join(",")));
     const px = (x: number, y: number) => Array.from(segShot.data.subarray((y * SIZE.width + x) * 4, (y * SIZE.width + x) * 4 + 3)).join(",");
     for (const [x, y] of [[5, 5], [80, 60], [150, 110]]) assert.ok(palette.has(px(x, y)), `pixel ${x},${y} = ${px(x, y)}`);
-    const legend = await page.locator("#legend .class").allTextContents();
+    // The opacity slider: at 0 the RGB view shows through unchanged.
+    await page.evaluate(() => {
+      const el = document.getElementById("opacity") as HTMLInputElement;
+      el.value = "0";
+      el.dispatchEvent(new Event("input"));
+    });
+    const clear = decodePng(await page.locator("#canvas").screenshot());
+    let same = 0;
+    for (let i = 0; i < clear.data.length; i += 4) if (Math.abs(clear.data[i] - rgbShot.data[i]) <= 2 && Math.abs(clear.data[i + 1] - rgbShot.data[i + 1]) <= 2) same++;
+    assert.ok(same >= 0.99 * SIZE.width * SIZE.height, `opacity 0: only ${same} pixels as in RGB mode`);
+        const legend = await page.locator("#legend .class").allTextContents();
     assert.ok(legend.length >= 1 && legend.every((t) => CLASSES.some((c) => t.startsWith(c.name))), `legend ${JSON.stringify(legend)}`);
 
     // The Node prediction for the same camera: CPU render at the network size, the same input preparation.

@@ -12,7 +12,7 @@
 import { writeFileSync } from "node:fs";
 import { parseSize } from "../../src/cli/options.ts";
 import { startViewServer } from "../../src/viewer-server/server.ts";
-import type {} from "../../viewer/api.ts";
+import type { SegmentationInfo } from "../../viewer/api.ts";
 import { launchChromium } from "./chromium.ts";
 
 const args = process.argv.slice(2);
@@ -48,9 +48,9 @@ try {
         const t0 = Date.now();
         const first = await page.evaluate(() => window.rtgs2Viewer.segment());
         const firstMs = Date.now() - t0;
-        const runs = [];
+        const runs: SegmentationInfo[] = [];
         for (let k = 0; k < segRuns; k++) runs.push(await page.evaluate(() => window.rtgs2Viewer.segment()));
-        const mean = (f: (x: (typeof runs)[number]) => number) => runs.reduce((a, x) => a + f(x), 0) / Math.max(1, runs.length);
+        const mean = (f: (x: SegmentationInfo) => number) => runs.reduce((a, x) => a + f(x), 0) / Math.max(1, runs.length);
         r.segmentation = {
           device: first.device,
           input: `${first.width}x${first.height}`,

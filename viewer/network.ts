@@ -21,8 +21,9 @@ export const NETWORK_DEVICES: readonly Device[] = ["webgpu", "webgl", "wasm"];
 
 /**
  * The devices tried when `nn=` is not given, best first. `webgl` is left out: on SwiftShader the jitted VDVI loses
- * the WebGL context after minutes of kernel compilation (the un-jitted network runs and matches wasm), and no
- * hardware WebGL was available to show that it works; `nn=webgl` still selects it.
+ * the WebGL context (narrowed to MiT's depthwise 3×3 conv → geluFast jitted together; each alone runs), the
+ * un-jitted network runs and matches wasm, and no hardware WebGL was available to show that the jitted one works;
+ * `nn=webgl` still selects it.
  */
 export const DEFAULT_NETWORK_DEVICES: readonly Device[] = ["webgpu", "wasm"];
 

@@ -12,9 +12,9 @@
  * a real GPU's fused multiply-adds. A wrong weight, a transposed layout, a missing BatchNorm statistic or another
  * padding moves logits by 0.1 or more (the first test checks that the logits respond at that scale).
  *
- * jax-js's `webgl` device is not tested: on SwiftShader (ANGLE) its RGBA32F render target reports
- * FRAMEBUFFER_UNSUPPORTED (36061) at the first kernel dispatch of this network, after minutes of shader
- * compilation, so the fallback tested is `wasm`.
+ * jax-js's `webgl` device is not tested: on SwiftShader (ANGLE) the jitted network loses the WebGL context
+ * (CONTEXT_LOST_WEBGL, then FRAMEBUFFER_UNSUPPORTED 36061 at the next dispatch), narrowed to MiT's depthwise 3×3
+ * conv → geluFast jitted together, so the fallback tested is `wasm` (the viewer's default without WebGPU).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";

@@ -29,7 +29,8 @@ import {
   vdviFromSafetensors,
   type BrowserVdvi,
 } from "./network.ts";
-import { classShares, featureChannelSets, labelOverlay, networkInputs, networkSize } from "./segmentation.ts";
+import { classShares, featureChannelSets, labelOverlay, networkInputs } from "./segmentation.ts";
+import { segmentSize } from "../src/models/vdvi/input-size.ts";
 import { createWebGl2Renderer } from "./webgl2.ts";
 import { createWebGpuRenderer } from "./webgpu.ts";
 
@@ -264,7 +265,7 @@ async function main(): Promise<void> {
       renderer.setChannelSets(featureChannelSets(scene.features, C, scene.count));
       setsFor = net.runner;
     }
-    const size = networkSize(cfg, { width, height });
+    const size = segmentSize(cfg, { width, height });
     const f = frameParams();
     const sx = size.width / width, sy = size.height / height;
     const nf: FrameParams = {

@@ -43,21 +43,6 @@ export function networkInputs(rgbPass: Float32Array, featurePasses: Float32Array
   return { rgb, features };
 }
 
-/**
- * The network's input size for a view of `view.width`×`view.height`: the checkpoint's training size when the
- * aspect ratios agree (within 2 %), else about as many pixels at the view's aspect, each side a multiple of 32.
- * The same rule as `segmentSize` in `src/pipeline/segment.ts` (a Node module the bundle cannot import).
- */
-export function networkSize(config: { width: number; height: number }, view: { width: number; height: number }): { width: number; height: number } {
-  const a = view.width / view.height;
-  const b = config.width / config.height;
-  if (Math.abs(a / b - 1) < 0.02) return { width: config.width, height: config.height };
-  const area = config.width * config.height;
-  const h = Math.max(32, Math.round(Math.sqrt(area / a) / 32) * 32);
-  const w = Math.max(32, Math.round((h * a) / 32) * 32);
-  return { width: w, height: h };
-}
-
 /** RGBA8 overlay of per-pixel classes: `colors[k]` (0–255) at full alpha. */
 export function labelOverlay(labels: Uint16Array, colors: (k: number) => readonly [number, number, number]): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(labels.length * 4);

@@ -17,6 +17,7 @@ import type { GaussianCloud } from "../splat/cloud.ts";
 import type { ClassInfo } from "../datasets/class-tables.ts";
 import type { BnStates, VdviNet, VdviParams } from "../models/vdvi/index.ts";
 import type { VdviConfig } from "../models/configs.ts";
+import { segmentSize } from "../models/vdvi/input-size.ts";
 import { refParams } from "../nn/params.ts";
 import { loadVdviCheckpoint } from "../train/semantic/checkpoint.ts";
 import { EvalForward, refStates } from "../train/semantic/step.ts";
@@ -77,16 +78,7 @@ export interface SegmentOptions {
   threads?: number;
 }
 
-/** Render size for a camera: the network's size at the same aspect, else ≈ its pixel count at the camera's aspect. */
-export function segmentSize(config: VdviConfig, camera: { width: number; height: number }): { width: number; height: number } {
-  const a = camera.width / camera.height;
-  const b = config.width / config.height;
-  if (Math.abs(a / b - 1) < 0.02) return { width: config.width, height: config.height };
-  const area = config.width * config.height;
-  const h = Math.max(32, Math.round(Math.sqrt(area / a) / 32) * 32);
-  const w = Math.max(32, Math.round((h * a) / 32) * 32);
-  return { width: w, height: h };
-}
+export { segmentSize };
 
 /** A loaded VDVI checkpoint ready to segment views. */
 export class Segmenter {

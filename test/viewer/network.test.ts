@@ -1,7 +1,7 @@
 /**
  * The viewer's network loader and segmentation helpers in Node (fast; the browser runs are in
  * segmentation.test.ts): the browser loader against `loadVdviCheckpoint`, its errors, the jitted forward against
- * `VdviNet.apply`, the input assembly against hand-made passes, the input size against `segmentSize`, and the
+ * `VdviNet.apply`, the input assembly against hand-made passes, the input size (the Segmenter's `segmentSize`), and the
  * bundle being free of Node imports.
  */
 import { test } from "node:test";
@@ -17,10 +17,11 @@ import { numpy as np } from "../../src/nn/jax.ts";
 import { flattenParams, type ParamTree } from "../../src/nn/params.ts";
 import { writeSafetensors } from "../../src/nn/safetensors.ts";
 import { segmentSize } from "../../src/pipeline/segment.ts";
+import { segmentSize as bundledSegmentSize } from "../../src/models/vdvi/input-size.ts";
 import { loadVdviCheckpoint, saveVdviCheckpoint } from "../../src/train/semantic/checkpoint.ts";
 import { buildViewerAssets } from "../../src/viewer-server/bundle.ts";
 import { argmaxClasses, NetworkRunner, vdviFromSafetensors } from "../../viewer/network.ts";
-import { classShares, featureChannelSets, labelOverlay, networkInputs, networkSize } from "../../viewer/segmentation.ts";
+import { classShares, featureChannelSets, labelOverlay, networkInputs } from "../../viewer/segmentation.ts";
 
 const CLASSES = [0, 1, 2, 3].map((id) => ({ id, name: `c${id}`, color: [id * 60, 10, 200 - id * 40] as [number, number, number] }));
 
@@ -113,19 +114,12 @@ test("feature channel sets and network inputs: channels 3k..3k+2 per pass, RGB c
   assert.deepEqual(Array.from(features), [0.1, 0.2, 0.3, 0.7, 0.8, 0.4, 0.5, 0.6, 0.9, 1.0].map(Math.fround));
 });
 
-test("networkSize follows segmentSize (src/pipeline/segment.ts) for several views", () => {
+test("the viewer's input-size rule (models/vdvi/input-size.ts) is the Segmenter's segmentSize", () => {
   const cfg = vdviConfig("lite", { width: 160, height: 120 });
-  for (const view of [
-    { width: 640, height: 480 },
-    { width: 160, height: 120 },
-    { width: 1920, height: 1080 },
-    { width: 500, height: 500 },
-    { width: 300, height: 900 },
-  ]) {
-    assert.deepEqual(networkSize(cfg, view), segmentSize(cfg, view), `${view.width}×${view.height}`);
-  }
+  // One function serves both: the pipeline re-exports the bundle-safe module the viewer imports.
+  assert.equal(bundledSegmentSize, segmentSize);
   // By hand: aspect 16/9, h = round(√(19200 · 9/16) / 32) · 32 = round(3.25) · 32 = 96, w = round(96 · 16/9 / 32) · 32 = 160.
-  assert.deepEqual(networkSize(cfg, { width: 1920, height: 1080 }), { width: 160, height: 96 });
+  assert.deepEqual(bundledSegmentSize(cfg, { width: 1920, height: 1080 }), { width: 160, height: 96 });
 });
 
 test("argmax, class shares and the overlay colours", () => {

@@ -24,7 +24,7 @@ import { syntheticRoomCloud } from "../../src/splat/synthetic.ts";
 import { startViewServer, type ViewServer } from "../../src/viewer-server/server.ts";
 import { hashColor } from "../../viewer/prepare.ts";
 import type {} from "../../viewer/api.ts";
-import { compareToFloat, decodePng, launchChromium, pixelStd } from "./chromium.ts";
+import { compareToFloat, decodePng, launchChromium, openViewer, pixelStd } from "./chromium.ts";
 
 const SIZE = { width: 160, height: 120 };
 let cloud: GaussianCloud;
@@ -45,17 +45,8 @@ after(async () => {
   await closeRenderWorkers();
 });
 
-async function open(browser: Browser, query: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 320, height: 240 }, deviceScaleFactor: 1 });
-  await page.goto(`${srv.url}?ui=0&${query}`);
-  const ready = await page.evaluate(() =>
-    window.rtgs2Viewer.ready.then(
-      (r) => ({ ok: true as const, ...r }),
-      (e: unknown) => ({ ok: false as const, error: String(e) }),
-    ),
-  );
-  assert.ok(ready.ok, `viewer failed: ${"error" in ready ? ready.error : ""}`);
-  return page;
+function open(browser: Browser, query: string): Promise<Page> {
+  return openViewer(browser, `${srv.url}?ui=0&${query}`);
 }
 
 async function shot(page: Page) {

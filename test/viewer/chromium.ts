@@ -6,7 +6,9 @@
  * take WebGL2 away, so the WebGL2 fallback runs in a second browser with the default flags (ANGLE on SwiftShader).
  */
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type ConsoleMessage, type Page } from "playwright-core";
+import assert from "node:assert/strict";
+import type {} from "../../viewer/api.ts";
 import { PNG } from "pngjs";
 
 export const CHROMIUM = process.env.RTGS2_CHROMIUM ?? "/usr/bin/chromium";
@@ -60,4 +62,27 @@ export function pixelStd(shot: { data: Uint8Array }): number {
   }
   const m = s / n;
   return Math.sqrt(Math.max(0, s2 / n - m * m));
+}
+
+/**
+ * Open the viewer at `url` in a 320×240 page and wait until it is ready (failing the test with the viewer's own
+ * error otherwise); console errors and page errors go to `errors` when given.
+ */
+export async function openViewer(browser: Browser, url: string, errors?: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 320, height: 240 }, deviceScaleFactor: 1 });
+  if (errors !== undefined) {
+    page.on("console", (m: ConsoleMessage) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(e.message));
+  }
+  await page.goto(url);
+  const ready = await page.evaluate(() =>
+    window.rtgs2Viewer.ready.then(
+      (r) => ({ ok: true as const, ...r }),
+      (e: unknown) => ({ ok: false as const, error: String(e) }),
+    ),
+  );
+  assert.ok(ready.ok, `viewer failed: ${"error" in ready ? ready.error : ""}`);
+  return page;
 }

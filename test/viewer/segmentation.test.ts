@@ -21,7 +21,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, ConsoleMessage, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { orbitCameras } from "../../src/core/camera-convert.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { vdviConfig } from "../../src/models/configs.ts";
@@ -36,7 +36,7 @@ import { loadVdviCheckpoint, saveVdviCheckpoint } from "../../src/train/semantic
 import { startViewServer, type ViewServer } from "../../src/viewer-server/server.ts";
 import { argmaxClasses } from "../../viewer/network.ts";
 import type {} from "../../viewer/api.ts";
-import { decodePng, launchChromium, pixelStd } from "./chromium.ts";
+import { decodePng, launchChromium, openViewer, pixelStd } from "./chromium.ts";
 
 const SIZE = { width: 160, height: 120 };
 const NET = { width: 64, height: 48 };
@@ -117,21 +117,8 @@ after(async () => {
   await closeRenderWorkers();
 });
 
-async function open(browser: Browser, query: string, errors: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 320, height: 240 }, deviceScaleFactor: 1 });
-  page.on("console", (m: ConsoleMessage) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${srv.url}?${query}`);
-  const ready = await page.evaluate(() =>
-    window.rtgs2Viewer.ready.then(
-      (r) => ({ ok: true as const, ...r }),
-      (e: unknown) => ({ ok: false as const, error: String(e) }),
-    ),
-  );
-  assert.ok(ready.ok, `viewer failed: ${"error" in ready ? ready.error : ""}`);
-  return page;
+function open(browser: Browser, query: string, errors: string[]): Promise<Page> {
+  return openViewer(browser, `${srv.url}?${query}`, errors);
 }
 
 async function browserLogits(page: Page) {

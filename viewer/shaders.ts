@@ -15,7 +15,8 @@ const C0 = 0.28209479177387814;
 const C1 = 0.4886025119029199;
 `;
 
-export const WGSL_PROJECT = /* wgsl */ `
+/** The uniform block every WGSL pass shares (the renderers fill it in one layout). */
+const WGSL_UNIFORMS = /* wgsl */ `
 struct U {
   view0: vec4f, view1: vec4f, view2: vec4f,
   intr: vec4f,
@@ -25,7 +26,54 @@ struct U {
   depth: vec4f,
 };
 @group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> posOp: array<vec4f>;
+`;
+
+/**
+ * What the WGSL draw passes share: a Gaussian's quad corner from its projection record (5 vec4f per Gaussian in
+ * `rec`), and its α at a fragment (0 outside its tile rectangle ∩ ellipse box or where power > 0).
+ */
+const WGSL_SPLAT_COMMON = /* wgsl */ `
+struct Corner { pos: vec4f, off: vec2f, ii: u32, visible: bool };
+
+// One non-instanced triangle list, 6 vertices per Gaussian (SwiftShader runs instanced draws far slower).
+fn splatCorner(vx: u32) -> Corner {
+  var c: Corner;
+  c.ii = vx / 6u;
+  let vi = array<u32, 6>(0u, 1u, 2u, 1u, 3u, 2u)[vx % 6u];
+  let r0 = rec[c.ii * 5u];
+  c.visible = r0.w != 0.0;
+  c.pos = vec4f(0.0, 0.0, 2.0, 1.0);
+  c.off = vec2f(0.0);
+  if (!c.visible) { return c; }
+  let axes = rec[c.ii * 5u + 1u];
+  let sx = select(-1.0, 1.0, (vi & 1u) != 0u);
+  let sy = select(-1.0, 1.0, (vi & 2u) != 0u);
+  c.off = axes.xy * sx + axes.zw * sy;
+  let corner = r0.xy + c.off;
+  c.pos = vec4f(corner.x / u.size.x * 2.0 - 1.0, 1.0 - corner.y / u.size.y * 2.0, 0.0, 1.0);
+  return c;
+}
+
+fn splatAlpha(d: vec2f, conic: vec3f, rect: vec4f, opacity: f32) -> f32 {
+  if (d.x < rect.x || d.y < rect.y || d.x >= rect.z || d.y >= rect.w) { return 0.0; }
+  let power = -0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) - conic.y * d.x * d.y;
+  if (power > 0.0) { return 0.0; }
+  return min(0.99, opacity * exp(power));
+}
+`;
+
+/** The GLSL twin of splatAlpha (0 outside the rectangle or where power > 0). */
+const GLSL_SPLAT_ALPHA = /* glsl */ `
+float splatAlpha(vec2 d, vec3 conic, vec4 rect, float opacity) {
+  if (d.x < rect.x || d.y < rect.y || d.x >= rect.z || d.y >= rect.w) return 0.0;
+  float power = -0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) - conic.y * d.x * d.y;
+  if (power > 0.0) return 0.0;
+  return min(0.99, opacity * exp(power));
+}
+`;
+
+export const WGSL_PROJECT = /* wgsl */ `
+${WGSL_UNIFORMS}@group(0) @binding(1) var<storage, read> posOp: array<vec4f>;
 @group(0) @binding(2) var<storage, read> scl: array<vec4f>;
 @group(0) @binding(3) var<storage, read> rot: array<vec4f>;
 @group(0) @binding(4) var<storage, read> sh: array<vec4f>;
@@ -149,17 +197,9 @@ fn shColor(id: u32, dir: vec3f) -> vec3f {
 `;
 
 export const WGSL_DRAW = /* wgsl */ `
-struct U {
-  view0: vec4f, view1: vec4f, view2: vec4f,
-  intr: vec4f,
-  size: vec4f,
-  campos: vec4f,
-  bg: vec4f,
-  depth: vec4f,
-};
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> rec: array<vec4f>;
+${WGSL_UNIFORMS}@group(0) @binding(1) var<storage, read> rec: array<vec4f>;
 
+${WGSL_SPLAT_COMMON}
 struct VOut {
   @builtin(position) pos: vec4f,
   @location(0) d: vec2f,
@@ -168,53 +208,29 @@ struct VOut {
   @location(3) @interpolate(flat) rect: vec4f,
 };
 
-
-// One non-instanced triangle list, 6 vertices per Gaussian (SwiftShader runs instanced draws far slower).
 @vertex fn vs(@builtin(vertex_index) vx: u32) -> VOut {
   var o: VOut;
-  let ii = vx / 6u;
-  let vi = array<u32, 6>(0u, 1u, 2u, 1u, 3u, 2u)[vx % 6u];
-  let r0 = rec[ii * 5u];
-  if (r0.w == 0.0) {
-    o.pos = vec4f(0.0, 0.0, 2.0, 1.0);
-    o.d = vec2f(0.0); o.conic = vec3f(0.0); o.color = vec4f(0.0); o.rect = vec4f(0.0);
-    return o;
-  }
-  let axes = rec[ii * 5u + 1u];
-  let sx = select(-1.0, 1.0, (vi & 1u) != 0u);
-  let sy = select(-1.0, 1.0, (vi & 2u) != 0u);
-  let off = axes.xy * sx + axes.zw * sy;
-  let corner = r0.xy + off;
-  o.pos = vec4f(corner.x / u.size.x * 2.0 - 1.0, 1.0 - corner.y / u.size.y * 2.0, 0.0, 1.0);
-  o.d = off;
-  o.conic = rec[ii * 5u + 2u].xyz;
-  o.color = vec4f(rec[ii * 5u + 3u].xyz, r0.z);
-  o.rect = rec[ii * 5u + 4u];
+  let c = splatCorner(vx);
+  o.pos = c.pos;
+  o.d = c.off;
+  o.conic = vec3f(0.0); o.color = vec4f(0.0); o.rect = vec4f(0.0);
+  if (!c.visible) { return o; }
+  let r = c.ii * 5u;
+  o.conic = rec[r + 2u].xyz;
+  o.color = vec4f(rec[r + 3u].xyz, rec[r].z);
+  o.rect = rec[r + 4u];
   return o;
 }
 
 @fragment fn fs(i: VOut) -> @location(0) vec4f {
-  let d = i.d;
-  if (d.x < i.rect.x || d.y < i.rect.y || d.x >= i.rect.z || d.y >= i.rect.w) { discard; }
-  let power = -0.5 * (i.conic.x * d.x * d.x + i.conic.z * d.y * d.y) - i.conic.y * d.x * d.y;
-  if (power > 0.0) { discard; }
-  let alpha = min(0.99, i.color.w * exp(power));
+  let alpha = splatAlpha(i.d, i.conic, i.rect, i.color.w);
   if (alpha < 1.0 / 255.0) { discard; }
   return vec4f(i.color.xyz * alpha, alpha);
 }
 `;
 
 export const WGSL_COMPOSITE = /* wgsl */ `
-struct U {
-  view0: vec4f, view1: vec4f, view2: vec4f,
-  intr: vec4f,
-  size: vec4f,
-  campos: vec4f,
-  bg: vec4f,
-  depth: vec4f,
-};
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var acc: texture_2d<f32>;
+${WGSL_UNIFORMS}@group(0) @binding(1) var acc: texture_2d<f32>;
 
 @vertex fn vs(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4f {
   let x = f32(vi & 1u) * 4.0 - 1.0;
@@ -370,12 +386,9 @@ flat in vec3 vConic;
 flat in vec4 vColor;
 flat in vec4 vRect;
 out vec4 outColor;
+${GLSL_SPLAT_ALPHA}
 void main() {
-  vec2 d = vD;
-  if (d.x < vRect.x || d.y < vRect.y || d.x >= vRect.z || d.y >= vRect.w) discard;
-  float power = -0.5 * (vConic.x * d.x * d.x + vConic.z * d.y * d.y) - vConic.y * d.x * d.y;
-  if (power > 0.0) discard;
-  float alpha = min(0.99, vColor.w * exp(power));
+  float alpha = splatAlpha(vD, vConic, vRect, vColor.w);
   if (alpha < 1.0 / 255.0) discard;
   outColor = vec4(vColor.xyz * alpha, alpha);
 }
@@ -416,16 +429,7 @@ void main() {
  * `u.depth.w` holds how many of the 4 bound sets are real; the Gaussian id comes from the record's colour.w.
  */
 export const WGSL_DRAW_MRT = /* wgsl */ `
-struct U {
-  view0: vec4f, view1: vec4f, view2: vec4f,
-  intr: vec4f,
-  size: vec4f,
-  campos: vec4f,
-  bg: vec4f,
-  depth: vec4f,
-};
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> rec: array<vec4f>;
+${WGSL_UNIFORMS}@group(0) @binding(1) var<storage, read> rec: array<vec4f>;
 @group(0) @binding(2) var<storage, read> s0: array<vec4f>;
 @group(0) @binding(3) var<storage, read> s1: array<vec4f>;
 @group(0) @binding(4) var<storage, read> s2: array<vec4f>;
@@ -442,27 +446,21 @@ struct VOut {
   @location(6) @interpolate(flat) c3: vec3f,
 };
 
+${WGSL_SPLAT_COMMON}
 @vertex fn vs(@builtin(vertex_index) vx: u32) -> VOut {
   var o: VOut;
-  let ii = vx / 6u;
-  let vi = array<u32, 6>(0u, 1u, 2u, 1u, 3u, 2u)[vx % 6u];
-  let r0 = rec[ii * 5u];
-  o.pos = vec4f(0.0, 0.0, 2.0, 1.0);
-  o.d = vec2f(0.0); o.conic = vec3f(0.0); o.rect = vec4f(0.0);
+  let c = splatCorner(vx);
+  o.pos = c.pos;
+  o.d = c.off;
+  o.conic = vec3f(0.0); o.rect = vec4f(0.0);
   o.c0 = vec4f(0.0); o.c1 = vec3f(0.0); o.c2 = vec3f(0.0); o.c3 = vec3f(0.0);
-  if (r0.w == 0.0) { return o; }
-  let axes = rec[ii * 5u + 1u];
-  let sx = select(-1.0, 1.0, (vi & 1u) != 0u);
-  let sy = select(-1.0, 1.0, (vi & 2u) != 0u);
-  let off = axes.xy * sx + axes.zw * sy;
-  let corner = r0.xy + off;
-  o.pos = vec4f(corner.x / u.size.x * 2.0 - 1.0, 1.0 - corner.y / u.size.y * 2.0, 0.0, 1.0);
-  o.d = off;
-  o.conic = rec[ii * 5u + 2u].xyz;
-  o.rect = rec[ii * 5u + 4u];
-  let id = bitcast<u32>(rec[ii * 5u + 3u].w);
+  if (!c.visible) { return o; }
+  let r = c.ii * 5u;
+  o.conic = rec[r + 2u].xyz;
+  o.rect = rec[r + 4u];
+  let id = bitcast<u32>(rec[r + 3u].w);
   let n = u32(u.depth.w);
-  o.c0 = vec4f(s0[id].xyz, r0.z);
+  o.c0 = vec4f(s0[id].xyz, rec[r].z);
   if (n > 1u) { o.c1 = s1[id].xyz; }
   if (n > 2u) { o.c2 = s2[id].xyz; }
   if (n > 3u) { o.c3 = s3[id].xyz; }
@@ -477,11 +475,7 @@ struct FOut {
 };
 
 @fragment fn fs(i: VOut) -> FOut {
-  let d = i.d;
-  if (d.x < i.rect.x || d.y < i.rect.y || d.x >= i.rect.z || d.y >= i.rect.w) { discard; }
-  let power = -0.5 * (i.conic.x * d.x * d.x + i.conic.z * d.y * d.y) - i.conic.y * d.x * d.y;
-  if (power > 0.0) { discard; }
-  let alpha = min(0.99, i.c0.w * exp(power));
+  let alpha = splatAlpha(i.d, i.conic, i.rect, i.c0.w);
   if (alpha < 1.0 / 255.0) { discard; }
   var o: FOut;
   o.t0 = vec4f(i.c0.xyz * alpha, alpha);
@@ -519,12 +513,9 @@ layout(location = 0) out vec4 o0;
 layout(location = 1) out vec4 o1;
 layout(location = 2) out vec4 o2;
 layout(location = 3) out vec4 o3;
+${GLSL_SPLAT_ALPHA}
 void main() {
-  vec2 d = vD;
-  if (d.x < vRect.x || d.y < vRect.y || d.x >= vRect.z || d.y >= vRect.w) discard;
-  float power = -0.5 * (vConic.x * d.x * d.x + vConic.z * d.y * d.y) - vConic.y * d.x * d.y;
-  if (power > 0.0) discard;
-  float alpha = min(0.99, vColor.w * exp(power));
+  float alpha = splatAlpha(vD, vConic, vRect, vColor.w);
   if (alpha < 1.0 / 255.0) discard;
   o0 = vec4(vColor.xyz * alpha, alpha);
   o1 = vec4(vC1 * alpha, alpha);

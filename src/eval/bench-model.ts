@@ -15,7 +15,7 @@ import { parseSize } from "../core/image-size.ts";
 import { refParams, type ParamTree } from "../nn/params.ts";
 import { AdamW } from "../nn/optim.ts";
 import { GradStep, type Batch } from "../nn/train.ts";
-import { vdviConfig } from "../models/configs.ts";
+import { vdviConfig, type VdviConfig } from "../models/configs.ts";
 import {
   ForwardContext,
   VdviNet,
@@ -62,7 +62,8 @@ export interface ModelBenchResult {
 
 /** Options of a model benchmark run. */
 export interface ModelBenchOptions {
-  config: string;
+  /** A preset name, or a whole config (to compare shapes before making one a preset). */
+  config: string | VdviConfig;
   width?: number;
   height?: number;
   train?: boolean;
@@ -83,7 +84,7 @@ function states(net: VdviNet): BnStates {
 /** Run the benchmark. `log` receives progress lines (human output). */
 export async function runModelBench(opts: ModelBenchOptions, log: (line: string) => void = () => {}): Promise<ModelBenchResult> {
   const info = await initEngine();
-  const cfg = vdviConfig(opts.config);
+  const cfg = typeof opts.config === "string" ? vdviConfig(opts.config) : opts.config;
   const width = opts.width ?? cfg.width;
   const height = opts.height ?? cfg.height;
   const rounds = opts.rounds ?? 4;

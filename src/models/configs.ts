@@ -22,6 +22,10 @@ export interface ConvNextConfig {
   dropPath: number;
   /** Initial value of the per-channel layer-scale (1e-6 in ConvNeXt). */
   layerScaleInit: number;
+  /** Depthwise kernel of the blocks (absent: ConvNeXt's 7). */
+  dwKernel?: number;
+  /** Hidden width of the block MLP over the stage width (absent: ConvNeXt's 4). */
+  mlpRatio?: number;
 }
 
 /** The feature (view-independent) MiT branch. */
@@ -104,23 +108,28 @@ const LITE: VdviConfig = {
   name: "lite",
   width: 320,
   height: 240,
-  // METHOD.md §10 row 11: the shape that fits 0.8 GMAC at 320×240 (0.645 GMAC conv + linear, 2.66 M params).
-  // Speed (issue 12): stage-2 CMA averages its keys and values over 2×2 cells (1200×300 attention instead of
-  // 1200², the one departure from METHOD.md §5's global attention), and the decoder runs folded (same function
-  // and parameters as SegFormer's order, without the 4E→E conv at 1/4). Widths and depths are unchanged.
-  rgb: { dims: [32, 64, 128, 256], depths: [2, 2, 4, 2], dropPath: 0.1, layerScaleInit: 1e-6 },
+  // METHOD.md §10 row 11 gave the widths that fit 0.8 GMAC at 320×240. Issue 12 then reshaped it for speed on
+  // jax-js wasm, where a kernel's fixed cost, not its multiply-adds, sets the time of these narrow layers (a
+  // lite block at 10×8 costs as much as one at 40×30), and the backward of a depthwise conv is k² small kernels:
+  // - ConvNeXt depths (1, 1, 2, 1) instead of (2, 2, 4, 2), and 5×5 depthwise kernels instead of 7×7 (forward +
+  //   backward at 80×60×32: 16 ms against 35 ms, one thread);
+  // - Mix-FFN ratio 2 in the feature branch (its 32-channel input is already a learnt embedding);
+  // - CMA averages keys and values over 4×4 cells at stage 2 and 2×2 at stage 3 (1200×75 and 300×75 attention
+  //   instead of 1200² and 300²: the one departure from METHOD.md §5's global attention);
+  // - the decoder runs folded (same function and parameters as SegFormer's order, minus the 4E→E conv at 1/4).
+  rgb: { dims: [32, 64, 128, 256], depths: [1, 1, 2, 1], dropPath: 0.1, layerScaleInit: 1e-6, dwKernel: 5 },
   feat: {
     inChannels: 32,
     dims: [16, 32, 80, 128],
     depths: [1, 1, 1, 1],
     heads: [1, 1, 2, 4],
     sr: [8, 4, 2, 1],
-    mlpRatio: 4,
+    mlpRatio: 2,
     dropPath: 0.05,
     stem: "patch4",
   },
   decoderDim: 64,
-  cmaPool: [2, 1, 1],
+  cmaPool: [4, 2, 1],
   decoderFold: true,
 };
 
@@ -191,6 +200,10 @@ export function validateConfig(cfg: VdviConfig): void {
     cfg.cmaPool.forEach((p, i) => posInt(p, `cmaPool.${i}`));
   }
   if (cfg.decoderFold !== undefined && typeof cfg.decoderFold !== "boolean") throw new ConfigError("decoderFold", "expected true or false");
+  if (cfg.rgb.dwKernel !== undefined && (!Number.isInteger(cfg.rgb.dwKernel) || cfg.rgb.dwKernel < 1 || cfg.rgb.dwKernel % 2 !== 1)) {
+    throw new ConfigError("rgb.dwKernel", `must be a positive odd integer, got ${cfg.rgb.dwKernel}`);
+  }
+  if (cfg.rgb.mlpRatio !== undefined) posInt(cfg.rgb.mlpRatio, "rgb.mlpRatio");
   for (let i = 0; i < 4; i++) {
     posInt(cfg.rgb.dims[i], `rgb.dims.${i}`);
     posInt(cfg.feat.dims[i], `feat.dims.${i}`);

@@ -9,7 +9,7 @@ import { numpy as np } from "./jax.ts";
 import { InvalidFileError } from "../core/errors.ts";
 import type { RngState } from "../core/rng.ts";
 import type { AdamWState } from "./optim.ts";
-import { flattenParams, unflattenParams, type ParamTree } from "./params.ts";
+import { concatLeaves, disposeParams, flattenParams, splitLeaves, unflattenParams, type ParamTree } from "./params.ts";
 import {
   float16BitsToFloat32,
   float32ToFloat16Bits,
@@ -30,7 +30,7 @@ export interface CheckpointData<P extends ParamTree, B extends ParamTree = Param
   /** Non-trainable state (BatchNorm running statistics), stored under its own paths. */
   buffers?: B;
   /** AdamW moments and step count; omitted in weights-only checkpoints. */
-  optimizer?: AdamWState<P>;
+  optimizer?: AdamWState;
   /** The model/training config, stored as JSON in `metadata.config`. */
   config?: unknown;
   /** Training step, stored in `metadata.step`. */
@@ -85,8 +85,15 @@ export function saveCheckpoint<P extends ParamTree, B extends ParamTree>(
   if (data.buffers !== undefined) addTree(tensors, data.buffers, "", float16);
   const metadata: Record<string, string> = { ...(data.metadata ?? {}) };
   if (data.optimizer !== undefined) {
-    addTree(tensors, data.optimizer.m, OPTIM_M, false);
-    addTree(tensors, data.optimizer.v, OPTIM_V, false);
+    // Stored per leaf (optim.m.<path>), as they always were: the flat vectors are an in-memory layout.
+    for (const [prefix, flat] of [
+      [OPTIM_M, data.optimizer.m],
+      [OPTIM_V, data.optimizer.v],
+    ] as const) {
+      const tree = splitLeaves(flat.ref, data.params);
+      addTree(tensors, tree, prefix, false);
+      disposeParams(tree);
+    }
     metadata.optimStep = String(data.optimizer.step);
   }
   if (data.config !== undefined) metadata.config = JSON.stringify(data.config);
@@ -162,8 +169,8 @@ export function loadCheckpoint<P extends ParamTree, B extends ParamTree = ParamT
     if (stepText === undefined || !Number.isInteger(step)) throw new InvalidFileError(file, "no optimizer state (metadata optimStep)");
     out.optimizer = {
       step,
-      m: unflattenParams(template, take(template, OPTIM_M)),
-      v: unflattenParams(template, take(template, OPTIM_V)),
+      m: concatLeaves(unflattenParams(template, take(template, OPTIM_M))),
+      v: concatLeaves(unflattenParams(template, take(template, OPTIM_V))),
     };
   }
   if (options.strict ?? true) {

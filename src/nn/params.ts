@@ -50,6 +50,45 @@ export function unflattenParams<T extends ParamTree>(template: T, values: Map<st
   return walk(template, prefix) as T;
 }
 
+/**
+ * Every leaf of `tree`, flattened and concatenated in `flattenParams` order into one vector. Consumes the leaves.
+ * All leaves must share a dtype.
+ */
+export function concatLeaves(tree: ParamTree): np.Array {
+  const leaves = flattenParams(tree);
+  if (leaves.length === 0) throw new ConfigError("params", "an empty tree has no leaves to concatenate");
+  const dtype = leaves[0][1].dtype;
+  for (const [path, a] of leaves) {
+    if (a.dtype !== dtype) throw new ConfigError(path, `dtype ${a.dtype} differs from the first leaf's ${dtype}`);
+  }
+  // Pairwise, in rounds: jax-js concatenates k operands as k full-length passes, so one 276-way concatenation
+  // of lite's 2.7 M values took 300 ms and the ⌈log₂ 276⌉ = 9 rounds take 57 ms (one thread).
+  let parts = leaves.map(([, a]) => a.reshape([-1]));
+  while (parts.length > 1) {
+    const next: np.Array[] = [];
+    for (let i = 0; i < parts.length; i += 2) next.push(i + 1 < parts.length ? np.concatenate([parts[i], parts[i + 1]], 0) : parts[i]);
+    parts = next;
+  }
+  return parts[0];
+}
+
+/** The inverse of `concatLeaves`: a tree of `template`'s layout and shapes cut from `flat` (consumed). */
+export function splitLeaves<T extends ParamTree>(flat: np.Array, template: T): T {
+  const leaves = flattenParams(template);
+  const total = leaves.reduce((acc, [, a]) => acc + a.size, 0);
+  if (flat.ndim !== 1 || flat.shape[0] !== total) {
+    throw new ConfigError("params", `a vector of shape [${flat.shape.join(", ")}] does not fit a tree of ${total} values`);
+  }
+  const values = new Map<string, np.Array>();
+  let offset = 0;
+  for (const [path, a] of leaves) {
+    values.set(path, flat.ref.slice([offset, offset + a.size]).reshape(a.shape));
+    offset += a.size;
+  }
+  flat.dispose();
+  return unflattenParams(template, values);
+}
+
 /** Apply `fn` to every leaf, keeping the layout; `fn` receives the leaf's path too. */
 export function mapParams<T extends ParamTree>(tree: T, fn: (x: np.Array, path: string) => np.Array): T {
   const walk = (node: ParamTree, path: string): ParamTree => {

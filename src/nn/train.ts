@@ -8,7 +8,7 @@ import { numpy as np, jit, valueAndGrad, type OwnedFunction } from "./jax.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { ConfigError } from "../core/errors.ts";
 import { WorkerPool } from "../core/worker-pool.ts";
-import { flattenParams, mapParams, stopGradientWhere, type ParamTree } from "./params.ts";
+import { concatLeaves, mapParams, stopGradientWhere, type ParamTree } from "./params.ts";
 
 /** A batch: named device arrays (images, labels, PRNG key, …). Its shapes pick the compiled bucket. */
 export type Batch = { [name: string]: np.Array };
@@ -17,9 +17,14 @@ export type Batch = { [name: string]: np.Array };
 export type LossFn<P extends ParamTree> = (params: P, batch: Batch) => np.Array;
 
 /** Loss and gradient of one step. */
-export interface Gradients<P extends ParamTree> {
+export interface Gradients {
   loss: number;
-  grads: P;
+  /**
+   * The gradient of every leaf, concatenated in `flattenParams` order (`concatLeaves`; `splitLeaves(grads,
+   * params)` gives the tree). One output instead of one per leaf: jax-js pays ~1.5 ms per output of a jitted
+   * call, 400 ms a step for lite's 276 leaves, against ~60 ms for the concatenation.
+   */
+  grads: np.Array;
 }
 
 /** The shape signature of a batch, e.g. `images:1x240x320x3;labels:1x240x320`. */
@@ -47,16 +52,20 @@ export class GradStep<P extends ParamTree> {
   }
 
   /** Loss and gradients for one batch. Consumes `params` and `batch`. */
-  run(params: P, batch: Batch): Gradients<P> {
+  run(params: P, batch: Batch): Gradients {
     const key = bucketKey(batch);
     let fn = this.#buckets.get(key);
     if (fn === undefined) {
       const frozen = this.options.frozen ?? [];
       const loss = this.loss;
-      fn = jit(valueAndGrad((p: P, b: Batch) => loss(stopGradientWhere(p, frozen), b)));
+      const valueGrad = valueAndGrad((p: P, b: Batch) => loss(stopGradientWhere(p, frozen), b)) as unknown as (p: P, b: Batch) => [np.Array, P];
+      fn = jit((p: P, b: Batch) => {
+        const [value, grads] = valueGrad(p, b);
+        return [value, concatLeaves(grads)];
+      });
       this.#buckets.set(key, fn);
     }
-    const [value, grads] = (fn as unknown as (p: P, b: Batch) => [np.Array, P])(params, batch);
+    const [value, grads] = (fn as unknown as (p: P, b: Batch) => [np.Array, np.Array])(params, batch);
     return { loss: value.item(), grads };
   }
 
@@ -64,7 +73,7 @@ export class GradStep<P extends ParamTree> {
    * Gradient accumulation: the mean loss and mean gradient over micro-batches, as one batch of their union
    * would give for a mean-reduced loss. Consumes `params` and every batch.
    */
-  accumulate(params: P, batches: Batch[]): Gradients<P> {
+  accumulate(params: P, batches: Batch[]): Gradients {
     if (batches.length === 0) throw new ConfigError("accumulate", "needs at least one micro-batch");
     const n = batches.length;
     const first = this.run(n === 1 ? params : mapParams(params, (x) => x.ref), batches[0]);
@@ -73,10 +82,9 @@ export class GradStep<P extends ParamTree> {
     for (let i = 1; i < n; i++) {
       const r = this.run(i === n - 1 ? params : mapParams(params, (x) => x.ref), batches[i]);
       loss += r.loss;
-      const next = new Map(flattenParams(r.grads));
-      sum = mapParams(sum, (g, path) => g.add(next.get(path) as np.Array));
+      sum = sum.add(r.grads);
     }
-    return { loss: loss / n, grads: mapParams(sum, (g) => g.mul(1 / n)) };
+    return { loss: loss / n, grads: sum.mul(1 / n) };
   }
 
   /** Release every compiled bucket. */

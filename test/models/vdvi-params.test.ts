@@ -20,7 +20,7 @@ function count(init: (rng: Rng) => ParamTree): number {
 
 // Independent formulas (weights [out, in], biases where PyTorch has them, except CMA's v and out projections,
 // whose biases BatchNorm cancels).
-const convnextBlock = (C: number): number => 49 * C + C + 2 * C + (4 * C * C + 4 * C) + (4 * C * C + C) + C;
+const convnextBlock = (C: number, k = 7, r = 4): number => k * k * C + C + 2 * C + (r * C * C + r * C) + (r * C * C + C) + C;
 const mitBlock = (C: number, sr: number, ratio: number): number => {
   const h = ratio * C;
   const attn = C * C + C + (2 * C * C + 2 * C) + C * C + C + (sr > 1 ? sr * sr * C * C + C + 2 * C : 0);
@@ -75,7 +75,7 @@ test("whole networks: branch sums, and the paper's 33.0 M ± 0.7 M params and 36
     let cnx = stem;
     for (let s = 0; s < 4; s++) {
       if (s > 0) cnx += 2 * rgb.dims[s - 1] + 4 * rgb.dims[s - 1] * rgb.dims[s] + rgb.dims[s];
-      cnx += rgb.depths[s] * convnextBlock(rgb.dims[s]);
+      cnx += rgb.depths[s] * convnextBlock(rgb.dims[s], rgb.dwKernel ?? 7, rgb.mlpRatio ?? 4);
     }
     let mit = 0;
     for (let s = 0; s < 4; s++) {

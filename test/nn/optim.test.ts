@@ -10,7 +10,7 @@ import {
   polySchedule,
   withWarmup,
 } from "../../src/nn/optim.ts";
-import { countParams, flattenParams, getSubtree, isFrozen, refParams, stopGradientWhere } from "../../src/nn/params.ts";
+import { concatLeaves, splitLeaves, countParams, flattenParams, getSubtree, isFrozen, refParams, stopGradientWhere } from "../../src/nn/params.ts";
 import { FlopCounter } from "../../src/nn/flops.ts";
 import { Conv2d, Linear } from "../../src/nn/layers/index.ts";
 import { grad } from "../../src/nn/jax.ts";
@@ -68,7 +68,7 @@ test("AdamW with decoupled decay, bias correction and global-norm clipping match
       b: np.array(new Float64Array(g.slice(4, 6))),
       frozen: { k: np.array(new Float64Array([g[6]])) },
     };
-    const r = opt.step(params, grads, state, lrs[s]);
+    const r = opt.step(params, concatLeaves(grads), state, lrs[s]);
     params = r.params;
     state = r.state;
     norms.push(r.gradNorm);
@@ -158,4 +158,19 @@ test("the FLOP counter sums layer multiply-adds from shapes", () => {
   assert.equal(fc.macs, 60 * 80 * 16 * 16 * 32 + 60 * 80 * 64 * 10);
   assert.equal(fc.flops, 2 * fc.macs);
   assert.deepEqual(fc.byPrefix(["vi"]).vi.macs, 60 * 80 * 16 * 16 * 32);
+});
+
+test("concatLeaves and splitLeaves round-trip a tree in flattenParams order; a vector of the wrong length is refused", () => {
+  const tree = { b: [np.array(new Float32Array([1, 2, 3])), np.array(new Float32Array([4, 5, 6, 7])).reshape([2, 2])], a: np.array(new Float32Array([8])) };
+  const flat = concatLeaves(refParams(tree));
+  // Key order, not alphabetical: b.0, b.1, a (the order checkpoints and the optimizer's masks rely on).
+  assert.deepEqual([...toHost(flat.ref)], [1, 2, 3, 4, 5, 6, 7, 8]);
+  const back = splitLeaves(flat, tree);
+  assert.deepEqual(back.b[1].shape, [2, 2]);
+  assert.deepEqual([...toHost(back.b[1])], [4, 5, 6, 7]);
+  assert.deepEqual([...toHost(back.a)], [8]);
+  assert.throws(() => splitLeaves(np.zeros([7]), tree), /7 values|does not fit a tree of 8/);
+  // Odd leaf counts pair up in rounds (5 leaves: 3 rounds), order kept.
+  const five = [1, 2, 3, 4, 5].map((v) => np.array(new Float32Array([v, -v])));
+  assert.deepEqual([...toHost(concatLeaves(five))], [1, -1, 2, -2, 3, -3, 4, -4, 5, -5]);
 });

@@ -36,11 +36,13 @@ export class ConvNextBlock {
     readonly dim: number,
     readonly dropPath: number,
     readonly layerScaleInit: number,
+    dwKernel = 7,
+    readonly mlpRatio = 4,
   ) {
-    this.dw = new DepthwiseConv2d(`${path}.dw`, dim, 7);
+    this.dw = new DepthwiseConv2d(`${path}.dw`, dim, dwKernel);
     this.norm = new LayerNorm(`${path}.norm`, dim);
-    this.pw1 = new Linear(`${path}.pw1`, dim, 4 * dim);
-    this.pw2 = new Linear(`${path}.pw2`, 4 * dim, dim);
+    this.pw1 = new Linear(`${path}.pw1`, dim, mlpRatio * dim);
+    this.pw2 = new Linear(`${path}.pw2`, mlpRatio * dim, dim);
   }
 
   init(rng: Rng): ConvNextBlockParams {
@@ -66,9 +68,9 @@ export class ConvNextBlock {
     fc.add(this.dw.path, { macs: this.dw.macs(shape).macs, macsAll: this.dw.macs(shape).macsAll });
     fc.add(this.norm.path, this.norm.macs(shape));
     fc.add(this.pw1.path, this.pw1.macs(shape));
-    fc.add(this.pw2.path, this.pw2.macs([...shape.slice(0, -1), 4 * this.dim]));
+    fc.add(this.pw2.path, this.pw2.macs([...shape.slice(0, -1), this.mlpRatio * this.dim]));
     // GELU, layer-scale and the residual add are element-wise: count them in macsAll only.
-    fc.add(`${this.path}.elementwise`, { macs: 0, macsAll: 4 * n + 2 * n });
+    fc.add(`${this.path}.elementwise`, { macs: 0, macsAll: this.mlpRatio * n + 2 * n });
   }
 }
 
@@ -111,7 +113,7 @@ export class ConvNext {
       for (let b = 0; b < cfg.depths[s]; b++) {
         // timm: drop-path rates rise linearly from 0 to the configured rate over all blocks.
         const rate = total > 1 ? (cfg.dropPath * index) / (total - 1) : 0;
-        row.push(new ConvNextBlock(`${sp}.blocks.${b}`, dim, rate, cfg.layerScaleInit));
+        row.push(new ConvNextBlock(`${sp}.blocks.${b}`, dim, rate, cfg.layerScaleInit, cfg.dwKernel ?? 7, cfg.mlpRatio ?? 4));
         index++;
       }
       this.blocks.push(row);

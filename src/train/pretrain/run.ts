@@ -205,7 +205,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
 
   let params: GaussianEncoderParams;
   let state: EncoderBnStates;
-  let optState: AdamWState<GaussianEncoderParams>;
+  let optState: AdamWState;
   let rng: Rng;
   let step = 0;
   let bestLoss = Infinity;
@@ -228,7 +228,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     }
     params = ck.params;
     state = ck.buffers as EncoderBnStates;
-    optState = ck.optimizer as AdamWState<GaussianEncoderParams>;
+    optState = ck.optimizer as AdamWState;
     rng = Rng.fromState(ck.rng);
     step = ck.step ?? 0;
     bestLoss = Number(ck.metadata.bestLoss ?? "Infinity");

@@ -4,6 +4,7 @@
  * back as the auxiliary output, so a training loop can carry them.
  */
 import { numpy as np, jit, random, valueAndGrad } from "../../nn/jax.ts";
+import { concatLeaves } from "../../nn/params.ts";
 import type { Rng } from "../../core/rng.ts";
 import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
 import type { GaussianEncoder, GaussianEncoderParams } from "../../models/gaussian-encoder/encoder.ts";
@@ -88,7 +89,8 @@ export function disposePair(pair: DevicePair): void {
 /** Result of one loss-and-gradient evaluation. */
 export interface PairGradient {
   loss: number;
-  grads: GaussianEncoderParams;
+  /** Flat, in `flattenParams` order (`concatLeaves`; see `Gradients` in nn/train.ts for why). */
+  grads: np.Array;
   state: EncoderBnStates;
 }
 
@@ -112,7 +114,7 @@ type LossFn = (
   i1: np.Array,
   i2: np.Array,
   key: np.Array,
-) => [[np.Array, EncoderBnStates], GaussianEncoderParams];
+) => [[np.Array, EncoderBnStates], np.Array];
 
 /** A compiled loss-and-gradient of one encoder; `template` is set before each call (static plan numbers). */
 interface CompiledStep {
@@ -146,7 +148,8 @@ function compiledStep(encoder: GaussianEncoder, train: boolean, tau: number, wit
       const out = encoder.apply(pp, x, plan, { train, state: s, key: withKey ? key : undefined });
       return [infoNCE(out.y.ref, out.y, i1, i2, tau), out.state];
     };
-    return valueAndGrad(f, { hasAux: true })(p) as unknown as [[np.Array, EncoderBnStates], GaussianEncoderParams];
+    const [aux, grads] = valueAndGrad(f, { hasAux: true })(p) as unknown as [[np.Array, EncoderBnStates], GaussianEncoderParams];
+    return [aux, concatLeaves(grads)];
   };
   entry.fn = jit(raw as never) as unknown as CompiledStep["fn"];
   byMode.set(name, entry);
@@ -182,5 +185,5 @@ export function pairLossAndGrad(
     [np.Array, EncoderBnStates],
     GaussianEncoderParams,
   ];
-  return { loss: value.item(), grads, state: next };
+  return { loss: value.item(), grads: concatLeaves(grads), state: next };
 }

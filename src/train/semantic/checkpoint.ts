@@ -37,7 +37,7 @@ export interface LoadedVdvi extends VdviCheckpointInfo {
   net: VdviNet;
   params: VdviParams;
   state: BnStates;
-  optimizer?: AdamWState<VdviParams>;
+  optimizer?: AdamWState;
   metadata: Record<string, string>;
   path: string;
 }
@@ -48,7 +48,7 @@ export function saveVdviCheckpoint(
   params: VdviParams,
   state: BnStates,
   info: VdviCheckpointInfo,
-  optimizer?: AdamWState<VdviParams>,
+  optimizer?: AdamWState,
   options: { float16?: boolean } = {},
 ): void {
   const metadata: Record<string, string> = {

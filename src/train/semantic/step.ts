@@ -3,6 +3,7 @@
  * BatchNorm statistics and the loss terms, and one jitted eval forward (class probabilities or depth).
  */
 import { numpy as np, jit, valueAndGrad, nn, type OwnedFunction } from "../../nn/jax.ts";
+import { concatLeaves } from "../../nn/params.ts";
 import type { Batch } from "../../nn/train.ts";
 import type { BnStates, VdviNet, VdviParams } from "../../models/vdvi/index.ts";
 import { maskedDepthMse, semanticLoss, type SemanticLossOptions } from "../losses.ts";
@@ -53,12 +54,19 @@ export class TrainStep {
       const r = semanticLoss(out.logits, b.labels, out.z, b.labels4, b.etf, loss);
       return [r.total, { state: out.state, ce: r.ce, nc: r.nc }];
     };
-    this.#fn = jit((p: VdviParams, s: BnStates, b: Batch) => valueAndGrad(f, { hasAux: true })(p, s, b));
+    const valueGrad = valueAndGrad(f, { hasAux: true });
+    this.#fn = jit((p: VdviParams, s: BnStates, b: Batch) => {
+      const [aux, grads] = valueGrad(p, s, b) as unknown as [[np.Array, Aux], VdviParams];
+      return [aux, concatLeaves(grads)];
+    });
   }
 
-  /** One step: consumes `params`, `state` and `batch`; returns gradients, the new statistics and the losses. */
-  run(params: VdviParams, state: BnStates, batch: Batch): { grads: VdviParams; state: BnStates; losses: StepLosses } {
-    const [[value, aux], grads] = (this.#fn as unknown as (p: VdviParams, s: BnStates, b: Batch) => [[np.Array, Aux], VdviParams])(
+  /**
+   * One step: consumes `params`, `state` and `batch`; returns the gradient (flat, `concatLeaves` order; see
+   * `Gradients` in nn/train.ts), the new statistics and the losses.
+   */
+  run(params: VdviParams, state: BnStates, batch: Batch): { grads: np.Array; state: BnStates; losses: StepLosses } {
+    const [[value, aux], grads] = (this.#fn as unknown as (p: VdviParams, s: BnStates, b: Batch) => [[np.Array, Aux], np.Array])(
       params,
       state,
       batch,

@@ -266,7 +266,7 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
   const net = new VdviNet(config);
   let params: VdviParams;
   let bn: BnStates;
-  let optState: AdamWState<VdviParams>;
+  let optState: AdamWState;
   const opt = new AdamW({ weightDecay: 1e-4, maxGradNorm: 1.0 });
   let step = 0;
   let best: number | null = null;

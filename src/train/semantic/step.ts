@@ -3,7 +3,7 @@
  * BatchNorm statistics and the loss terms, and one jitted eval forward (class probabilities or depth).
  */
 import { numpy as np, jit, valueAndGrad, nn, type OwnedFunction } from "../../nn/jax.ts";
-import { concatLeaves } from "../../nn/params.ts";
+import { concatLeaves, splitLeaves } from "../../nn/params.ts";
 import type { Batch } from "../../nn/train.ts";
 import type { BnStates, VdviNet, VdviParams } from "../../models/vdvi/index.ts";
 import { maskedDepthMse, semanticLoss, type SemanticLossOptions } from "../losses.ts";
@@ -23,6 +23,11 @@ export function refStates(s: BnStates): BnStates {
   const out: BnStates = {};
   for (const [k, v] of Object.entries(s)) out[k] = { runningMean: v.runningMean.ref, runningVar: v.runningVar.ref };
   return out;
+}
+
+/** The same statistics with their keys sorted, so the flat layout does not depend on insertion order. */
+function byPath(s: BnStates): BnStates {
+  return Object.fromEntries(Object.entries(s).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Release BatchNorm statistics. */
@@ -55,9 +60,11 @@ export class TrainStep {
       return [r.total, { state: out.state, ce: r.ce, nc: r.nc }];
     };
     const valueGrad = valueAndGrad(f, { hasAux: true });
+    // Losses, statistics and gradient leave the jit as three flat vectors (see `Gradients` in nn/train.ts).
     this.#fn = jit((p: VdviParams, s: BnStates, b: Batch) => {
-      const [aux, grads] = valueGrad(p, s, b) as unknown as [[np.Array, Aux], VdviParams];
-      return [aux, concatLeaves(grads)];
+      const [[value, aux], grads] = valueGrad(p, s, b) as unknown as [[np.Array, Aux], VdviParams];
+      const losses = np.stack([value, aux.ce, aux.nc]);
+      return [losses, concatLeaves(byPath(aux.state)), concatLeaves(grads)];
     });
   }
 
@@ -66,16 +73,13 @@ export class TrainStep {
    * `Gradients` in nn/train.ts), the new statistics and the losses.
    */
   run(params: VdviParams, state: BnStates, batch: Batch): { grads: np.Array; state: BnStates; losses: StepLosses } {
-    const [[value, aux], grads] = (this.#fn as unknown as (p: VdviParams, s: BnStates, b: Batch) => [[np.Array, Aux], np.Array])(
-      params,
-      state,
-      batch,
-    );
-    const loss = value.item();
-    const ce = aux.ce.item();
-    const nc = aux.nc.item();
+    const layout = byPath(refStates(state));
+    const [lossVec, stateVec, grads] = (this.#fn as unknown as (p: VdviParams, s: BnStates, b: Batch) => np.Array[])(params, state, batch);
+    const [loss, ce, nc] = lossVec.dataSync();
+    const next = splitLeaves(stateVec, layout);
+    disposeStates(layout);
     const isDepth = this.net.config.task === "depth";
-    return { grads, state: aux.state, losses: { loss, ce: isDepth ? 0 : ce, nc, depth: isDepth ? ce : 0 } };
+    return { grads, state: next, losses: { loss, ce: isDepth ? 0 : ce, nc, depth: isDepth ? ce : 0 } };
   }
 
   dispose(): void {

@@ -13,8 +13,9 @@ import type { ClassInfo } from "../src/datasets/class-tables.ts";
 import { validateConfig, type VdviConfig } from "../src/models/configs.ts";
 import type { BnStates } from "../src/models/vdvi/context.ts";
 import { VdviNet, type VdviParams } from "../src/models/vdvi/net.ts";
-import { disposeParams, flattenParams, refParams, unflattenParams, type ParamTree } from "../src/nn/params.ts";
-import { decodeSafetensors, float16BitsToFloat32, type SafetensorsFile } from "../src/nn/safetensors-decode.ts";
+import { disposeParams, refParams, unflattenParams, type ParamTree } from "../src/nn/params.ts";
+import { decodeSafetensors, type SafetensorsFile } from "../src/nn/safetensors-decode.ts";
+import { tensorsForTree } from "../src/nn/tensor-tree.ts";
 
 /** jax-js devices the viewer can run the network on (`nn=` picks one). */
 export const NETWORK_DEVICES: readonly Device[] = ["webgpu", "webgl", "wasm"];
@@ -84,19 +85,7 @@ export function vdviFromSafetensors(bytes: Uint8Array, source: string): BrowserV
   const classes = metaJson<ClassInfo[]>(source, meta, "classes");
   const net = new VdviNet(config);
   const fill = <T extends ParamTree>(template: T): T => {
-    const values = new Map<string, np.Array>();
-    for (const [path, a] of flattenParams(template)) {
-      const t = st.tensors.get(path);
-      if (t === undefined) throw new InvalidFileError(source, `missing tensor "${path}" (expected [${a.shape.join(", ")}])`);
-      if (t.shape.length !== a.shape.length || t.shape.some((d, i) => d !== a.shape[i])) {
-        throw new InvalidFileError(source, `tensor "${path}": expected shape [${a.shape.join(", ")}], file has [${t.shape.join(", ")}]`);
-      }
-      let data: Float32Array;
-      if (t.dtype === "F32") data = t.data as Float32Array;
-      else if (t.dtype === "F16") data = float16BitsToFloat32(t.data as Uint16Array);
-      else throw new InvalidFileError(source, `tensor "${path}": expected F32 or F16, file has ${t.dtype}`);
-      values.set(path, np.array(data).reshape(a.shape));
-    }
+    const values = tensorsForTree(st, template, source);
     const out = unflattenParams(template, values);
     disposeParams(template);
     return out;

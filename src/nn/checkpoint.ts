@@ -10,14 +10,8 @@ import { InvalidFileError } from "../core/errors.ts";
 import type { RngState } from "../core/rng.ts";
 import type { AdamWState } from "./optim.ts";
 import { concatLeaves, disposeParams, flattenParams, splitLeaves, unflattenParams, type ParamTree } from "./params.ts";
-import {
-  float16BitsToFloat32,
-  float32ToFloat16Bits,
-  readSafetensors,
-  writeSafetensors,
-  type HostTensor,
-  type SafetensorsDType,
-} from "./safetensors.ts";
+import { float32ToFloat16Bits, readSafetensors, writeSafetensors, type HostTensor } from "./safetensors.ts";
+import { dtypeOf, tensorsForTree } from "./tensor-tree.ts";
 
 /** Name prefix of AdamW first-moment tensors. */
 export const OPTIM_M = "optim.m.";
@@ -39,21 +33,6 @@ export interface CheckpointData<P extends ParamTree, B extends ParamTree = Param
   rng?: RngState;
   /** Further flat string metadata (`classes`, `encoder`, `finetuneScene`, …). */
   metadata?: Record<string, string>;
-}
-
-function dtypeOf(a: np.Array): SafetensorsDType {
-  switch (a.dtype) {
-    case "float32":
-      return "F32";
-    case "float64":
-      return "F64";
-    case "int32":
-      return "I32";
-    case "uint32":
-      return "U32";
-    default:
-      throw new TypeError(`cannot checkpoint a ${a.dtype} array`);
-  }
 }
 
 function toHostTensor(a: np.Array, float16: boolean): HostTensor {
@@ -138,28 +117,8 @@ export function loadCheckpoint<P extends ParamTree, B extends ParamTree = ParamT
   const st = readSafetensors(file);
   const allowF16 = options.allowFloat16 ?? true;
   const used = new Set<string>();
-  const take = (tree: ParamTree, prefix: string): Map<string, np.Array> => {
-    const values = new Map<string, np.Array>();
-    for (const [path, a] of flattenParams(tree)) {
-      const name = prefix + path;
-      const t = st.tensors.get(name);
-      if (t === undefined) throw new InvalidFileError(file, `missing tensor "${name}" (expected ${a.dtype} [${a.shape.join(", ")}])`);
-      if (t.shape.length !== a.shape.length || t.shape.some((d, i) => d !== a.shape[i])) {
-        throw new InvalidFileError(file, `tensor "${name}": expected shape [${a.shape.join(", ")}], file has [${t.shape.join(", ")}]`);
-      }
-      const want = dtypeOf(a);
-      let data = t.data;
-      if (t.dtype !== want) {
-        if (!(t.dtype === "F16" && want === "F32" && allowF16)) {
-          throw new InvalidFileError(file, `tensor "${name}": expected dtype ${want}, file has ${t.dtype}`);
-        }
-        data = float16BitsToFloat32(t.data as Uint16Array);
-      }
-      used.add(name);
-      values.set(path, np.array(data as Float32Array).reshape(a.shape));
-    }
-    return values;
-  };
+  const take = (tree: ParamTree, prefix: string): Map<string, np.Array> =>
+    tensorsForTree(st, tree, file, { prefix, allowFloat16: allowF16, used });
   const params = unflattenParams(template, take(template, ""));
   const out: LoadedCheckpoint<P, B> = { params, metadata: st.metadata };
   if (options.buffers !== undefined) out.buffers = unflattenParams(options.buffers, take(options.buffers, ""));

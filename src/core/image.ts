@@ -72,6 +72,30 @@ export function createImage(width: number, height: number, channels: number): Im
   return { width, height, channels, data: new Float32Array(width * height * channels) };
 }
 
+/**
+ * Tiles (RGB images of one size) laid out in rows on a white sheet with `gap` pixels between them; a shorter row
+ * leaves its end blank.
+ */
+export function composeGrid(rows: readonly (readonly Image[])[], gap = 2): Image {
+  const w = rows[0][0].width;
+  const h = rows[0][0].height;
+  const cols = Math.max(...rows.map((r) => r.length));
+  const sheet = createImage(cols * w + (cols - 1) * gap, rows.length * h + (rows.length - 1) * gap, 3);
+  sheet.data.fill(1);
+  rows.forEach((row, r) =>
+    row.forEach((tile, c) => {
+      if (tile.width !== w || tile.height !== h || tile.channels !== 3) {
+        throw new ShapeError(`composeGrid tile ${r},${c}`, `${w}×${h}×3`, `${tile.width}×${tile.height}×${tile.channels}`);
+      }
+      for (let y = 0; y < h; y++) {
+        const dst = ((r * (h + gap) + y) * sheet.width + c * (w + gap)) * 3;
+        sheet.data.set(tile.data.subarray(y * w * 3, (y + 1) * w * 3), dst);
+      }
+    }),
+  );
+  return sheet;
+}
+
 /** Throw ShapeError unless `image.data` holds exactly width·height·channels values; `where` names the caller. */
 export function validateImage(image: Image, where = "image"): void {
   const { width, height, channels } = image;

@@ -3,7 +3,7 @@
  * read back from the files on disk (so it shows exactly what a reader gets). Used for the README picture.
  */
 import { join } from "node:path";
-import { colorizeLabels, createImage, defaultPalette, readLabelPng, readPng, writePng, type Image } from "../core/image.ts";
+import { colorizeLabels, composeGrid, createImage, defaultPalette, readLabelPng, readPng, writePng, type Image } from "../core/image.ts";
 import { SYNTH_CLASSES } from "./classes.ts";
 
 /** Compose the sheet for `frames` (indices) of the scene folder `sceneDir`, and write it to `outPath`. */
@@ -27,17 +27,7 @@ export function writeContactSheet(sceneDir: string, frames: readonly number[], o
       colorizeLabels(inst.labels, w, h, defaultPalette(97)),
     ];
   });
-  const w = tiles[0][0].width, h = tiles[0][0].height, gap = 2;
-  const sheet = createImage(4 * w + 3 * gap, frames.length * h + (frames.length - 1) * gap, 3);
-  sheet.data.fill(1);
-  tiles.forEach((row, r) =>
-    row.forEach((tile, c) => {
-      for (let y = 0; y < h; y++) {
-        const dst = ((r * (h + gap) + y) * sheet.width + c * (w + gap)) * 3;
-        sheet.data.set(tile.data.subarray(y * w * 3, (y + 1) * w * 3), dst);
-      }
-    }),
-  );
+  const sheet = composeGrid(tiles);
   writePng(outPath, sheet);
   return sheet;
 }

@@ -21,7 +21,7 @@ export interface AdamWConfig {
   frozen?: readonly string[];
 }
 
-/** Optimizer state: first and second moments (same layout as the parameters) and the number of steps taken. */
+/** Optimizer state: first and second moments (one flat vector each) and the number of steps taken. */
 export interface AdamWState {
   step: number;
   /**
@@ -114,22 +114,24 @@ export class AdamW {
     const fn = (this.#update ??= jit((p: P, g: np.Array, m: np.Array, v: np.Array, s: np.Array, live: np.Array, decay: np.Array) =>
       this.#apply(p, g, m, v, s, live, decay),
     )) as unknown as (p: P, g: np.Array, m: np.Array, v: np.Array, s: np.Array, live: np.Array, decay: np.Array) => np.Array[];
-    const template = mapParams(params, (x) => x); // the layout only: the leaves are consumed by the call
     const [flat, newM, newV, norm] = fn(params, grads, state.m, state.v, scalars, masks.live.ref, masks.decay.ref);
     // The update returns four flat vectors (every output of a jitted call costs ~1.5 ms); cutting the new
-    // parameters into leaves outside it is a millisecond of lazy slices.
-    return { params: splitLeaves(flat, template), state: { step: t, m: newM, v: newV }, gradNorm: norm.item() };
+    // parameters into leaves outside it is a millisecond of lazy slices. `params` gives only the layout here:
+    // its arrays were consumed by the call, their shapes remain.
+    return { params: splitLeaves(flat, params), state: { step: t, m: newM, v: newV }, gradNorm: norm.item() };
   }
 
   /** Release the compiled update and the cached masks. */
   dispose(): void {
     this.#update?.dispose();
     this.#update = null;
-    if (this.#masks !== null) {
-      this.#masks.live.dispose();
-      this.#masks.decay.dispose();
-      this.#masks = null;
-    }
+    this.#disposeMasks();
+  }
+
+  #disposeMasks(): void {
+    this.#masks?.live.dispose();
+    this.#masks?.decay.dispose();
+    this.#masks = null;
   }
 
   /**
@@ -140,7 +142,7 @@ export class AdamW {
     const leaves = flattenParams(params);
     const key = leaves.map(([path, p]) => `${path}:${p.shape.join("x")}`).join(",");
     if (this.#masks !== null && this.#masks.key === key) return this.#masks;
-    this.dispose();
+    this.#disposeMasks();
     const n = leaves.reduce((acc, [, p]) => acc + p.size, 0);
     const live = new Float32Array(n);
     const decay = new Float32Array(n);
@@ -162,8 +164,7 @@ export class AdamW {
     const p = concatLeaves(params);
     // Frozen values neither count towards the clipping norm nor move; their moments are kept as they were.
     const g0 = grads.mul(live.ref);
-    const norm = np.sqrt(np.sum(np.square(g0.ref)));
-    const g = Number.isFinite(this.maxGradNorm) ? g0.mul(np.minimum(np.reciprocal(norm.ref.add(1e-6)).mul(this.maxGradNorm), 1)) : g0;
+    const { grads: g, norm } = Number.isFinite(this.maxGradNorm) ? clipByGlobalNorm(g0, this.maxGradNorm) : { grads: g0, norm: globalNorm(g0) };
     const isLive = np.greater(live.ref, 0);
     const m1 = np.where(isLive.ref, m.ref.mul(this.beta1).add(g.ref.mul(1 - this.beta1)), m);
     const v1 = np.where(isLive, v.ref.mul(this.beta2).add(np.square(g).mul(1 - this.beta2)), v);

@@ -73,11 +73,10 @@ export class TrainStep {
    * `Gradients` in nn/train.ts), the new statistics and the losses.
    */
   run(params: VdviParams, state: BnStates, batch: Batch): { grads: np.Array; state: BnStates; losses: StepLosses } {
-    const layout = byPath(refStates(state));
     const [lossVec, stateVec, grads] = (this.#fn as unknown as (p: VdviParams, s: BnStates, b: Batch) => np.Array[])(params, state, batch);
     const [loss, ce, nc] = lossVec.dataSync();
-    const next = splitLeaves(stateVec, layout);
-    disposeStates(layout);
+    // `state` gives only the layout: its arrays were consumed by the call, their shapes remain.
+    const next = splitLeaves(stateVec, byPath(state));
     const isDepth = this.net.config.task === "depth";
     return { grads, state: next, losses: { loss, ce: isDepth ? 0 : ce, nc, depth: isDepth ? ce : 0 } };
   }

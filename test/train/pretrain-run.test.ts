@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { flattenParams } from "../../src/nn/params.ts";
 import { TINY_ENCODER } from "../../src/models/gaussian-encoder/config.ts";
 import { loadEncoderCheckpoint } from "../../src/models/gaussian-encoder/checkpoint.ts";
-import { capPairPoints, lastPathOf, runPretrain } from "../../src/train/pretrain/run.ts";
+import { lastPathOf, runPretrain } from "../../src/train/pretrain/run.ts";
+import { capPairPoints } from "../../src/train/pretrain/pair-cap.ts";
 import { ringScene } from "./pretrain-scenes.ts";
 import { loadCheckpoint } from "../../src/nn/checkpoint.ts";
 import { JsonlLogger } from "../../src/nn/train.ts";
@@ -97,6 +98,26 @@ test("capPairPoints: thins the kept Gaussians to about maxPoints pair rows, seed
   assert.ok(c.every((g, i) => kept.includes(g) && (i === 0 || g > c[i - 1])), "an ascending subset of kept");
   assert.ok(Math.abs(rows(c) - 1000) <= 1000 * 0.1, `${rows(c)} rows`);
   assert.deepEqual(capPairPoints(kept, visA, visB, 1000, new Rng(1)), c);
+});
+
+test("capPairPoints crop: the kept Gaussians nearest a centre both views see, up to maxPoints rows, seeded", () => {
+  // 1000 Gaussians on a line x = i; view A sees 0..599, view B 400..999: rows count 1 or 2 per Gaussian.
+  const n = 1000;
+  const positions = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) positions[3 * i] = i;
+  const kept = Uint32Array.from({ length: n }, (_, i) => i);
+  const visA = Uint32Array.from({ length: 600 }, (_, i) => i);
+  const visB = Uint32Array.from({ length: 600 }, (_, i) => 400 + i);
+  const c = capPairPoints(kept, visA, visB, 100, new Rng(5), { mode: "crop", positions });
+  const rows = c.reduce((s, g) => s + (g < 600 ? 1 : 0) + (g >= 400 ? 1 : 0), 0);
+  assert.ok(rows <= 100 && rows >= 98, `${rows} rows`);
+  // A contiguous run (a ball on a line) around a Gaussian both views see.
+  assert.equal(c[c.length - 1] - c[0] + 1, c.length);
+  const mid = (c[0] + c[c.length - 1]) / 2;
+  assert.ok(mid >= 400 - 50 && mid < 600 + 50, `centre near the overlap, got ${mid}`);
+  assert.deepEqual(capPairPoints(kept, visA, visB, 100, new Rng(5), { mode: "crop", positions }), c);
+  assert.equal(capPairPoints(kept, visA, visB, 5000, new Rng(5), { mode: "crop", positions }), kept);
+  assert.throws(() => capPairPoints(kept, visA, visB, 100, new Rng(5), { mode: "crop" }), (e: unknown) => e instanceof ConfigError && e.field === "positions");
 });
 
 test("runPretrain --max-points: every pair padded to one fixed capacity set; trains and evaluates", () => {

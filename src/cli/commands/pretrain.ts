@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import { ConfigError } from "../../core/errors.ts";
 import { createProgress } from "../../core/progress.ts";
 import { parseIntFlag, printJson, say } from "../options.ts";
+import { parsePairCapMode } from "../../train/pretrain/pair-cap.ts";
 
 interface PretrainFlags {
   data: string;
@@ -25,6 +26,7 @@ interface PretrainFlags {
   voxel: string;
   maxPairs: string;
   maxPoints?: string;
+  pairCap: string;
   tau: string;
   checkpointEvery: string;
   valPairs: string;
@@ -63,6 +65,7 @@ export function registerPretrain(program: Command): void {
     .option("--voxel <m>", "subsampling voxel in metres", "0.05")
     .option("--max-pairs <n>", "most correspondences per pair in the InfoNCE loss", "4096")
     .option("--max-points <n>", "most encoder rows per pair (both views), thinning the subsampled scene to fit; a memory bound, not in the paper (default: no cap)")
+    .option("--pair-cap <mode>", "how --max-points is met: thin (a uniform subset of the subsampled scene) or crop (a ball of it at full density)", "thin")
     .option("--tau <x>", "InfoNCE temperature", "0.07")
     .option("--checkpoint-every <n>", "checkpoint and held-out evaluation every N steps", "100")
     .option("--val-pairs <k>", "held-out view pairs per evaluation (from the splits.val frames)", "8")
@@ -86,6 +89,7 @@ export function registerPretrain(program: Command): void {
         subsampleVoxel: parseNumberFlag(flags.voxel, "--voxel", 0),
         maxPairs: parseIntFlag(flags.maxPairs, "--max-pairs", 1),
         maxPoints: flags.maxPoints === undefined ? undefined : parseIntFlag(flags.maxPoints, "--max-points", 2),
+        pairCap: parsePairCapMode(flags.pairCap, "--pair-cap"),
         tau: parseNumberFlag(flags.tau, "--tau", 0),
         checkpointEvery: parseIntFlag(flags.checkpointEvery, "--checkpoint-every", 1),
         valPairs: parseIntFlag(flags.valPairs, "--val-pairs", 0),

@@ -23,6 +23,7 @@ import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
 import type { EncoderInputSource } from "../../models/gaussian-encoder/input.ts";
 import { saveEncoderCheckpoint } from "../../models/gaussian-encoder/checkpoint.ts";
 import { voxelSubsample } from "./augment.ts";
+import { capPairPoints, type PairCapMode } from "./pair-cap.ts";
 import { INFONCE_MAX_PAIRS, INFONCE_TEMPERATURE } from "./infonce.ts";
 import { makePairSample } from "./pair.ts";
 import { scenePairs, type TrainingPair } from "./pairs.ts";
@@ -62,6 +63,8 @@ export interface PretrainOptions {
    * the paper. Default: no cap.
    */
   maxPoints?: number;
+  /** How `maxPoints` is met (pair-cap.ts): `thin` (default) a uniform subset, `crop` a ball at full density. */
+  pairCap?: PairCapMode;
   /** Checkpoint and held-out evaluation every this many steps (default 100). */
   checkpointEvery?: number;
   /** Held-out pairs evaluated per evaluation, spread round-robin over the scenes (default 8). */
@@ -115,40 +118,6 @@ export function lastPathOf(out: string): string {
   return out.endsWith(".safetensors") ? `${out.slice(0, -".safetensors".length)}.last.safetensors` : `${out}.last`;
 }
 
-/** Size of the sorted intersection of two ascending index lists. */
-function intersectionSize(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let n = 0;
-  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
-    if (a[i] < b[j]) i++;
-    else if (a[i] > b[j]) j++;
-    else {
-      n++;
-      i++;
-      j++;
-    }
-  }
-  return n;
-}
-
-/**
- * `kept` (ascending) thinned by a seeded uniform subset so that its overlap with both views is at most about
- * `maxPoints` rows; unchanged (and no random draw) when it already fits or there is no cap.
- */
-export function capPairPoints(kept: Uint32Array, visibleA: ArrayLike<number>, visibleB: ArrayLike<number>, maxPoints: number | undefined, rng: Rng): Uint32Array {
-  if (maxPoints === undefined) return kept;
-  const rows = intersectionSize(kept, visibleA) + intersectionSize(kept, visibleB);
-  if (rows <= maxPoints) return kept;
-  const take = Math.floor((kept.length * maxPoints) / rows);
-  const idx = Uint32Array.from(kept);
-  for (let i = 0; i < take; i++) {
-    const j = i + rng.int(idx.length - i);
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  return idx.subarray(0, take).sort();
-}
-
 /** Default step count: the paper's 100 epochs of one pair per step over every training pair. */
 export const PRETRAIN_EPOCHS = 100;
 
@@ -180,7 +149,9 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const lr = options.lr ?? 1e-3;
   const jit = options.jit ?? false;
   // The settings a resume must share with the run it continues (the step count and time budget may change).
-  const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel, maxPoints: maxPoints ?? 0 };
+  const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel, maxPoints: maxPoints ?? 0, pairCap: options.pairCap ?? "thin" };
+  // Settings added after the first checkpoints were written, with the value those runs used.
+  const settingDefaults: Record<string, number | string> = { pairCap: "thin" };
 
   // Pairs per scene come from their own seeded stream, so they do not depend on the step count.
   const pairRng = new Rng(seed).fork("pairs");
@@ -221,7 +192,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     }
     if (ck.rng === undefined) throw new InvalidFileError(lastPath, "has no RNG state (not a training checkpoint)");
     if (ck.metadata.pretrain !== undefined) {
-      const stored = JSON.parse(ck.metadata.pretrain) as Record<string, number>;
+      const stored = { ...settingDefaults, ...(JSON.parse(ck.metadata.pretrain) as Record<string, number | string>) };
       for (const [k, v] of Object.entries(settings)) {
         if (stored[k] !== v) throw new ConfigError(k, `resuming ${lastPath} needs the run's ${k} ${stored[k]}, got ${v}`);
       }
@@ -247,6 +218,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   // headroom at the finest level, more at coarser ones; a pair that still does not fit is thinned by 15 % and
   // prepared again.
   let capacities: PlanCapacities | undefined;
+  const capMode = (sc: PretrainScene): { mode: PairCapMode; positions: Float32Array } => ({ mode: settings.pairCap, positions: sc.cloud.positions });
   if (maxPoints !== undefined) {
     const r = new Rng(seed).fork("capacities");
     const plans: PlanCapacities[] = [];
@@ -254,7 +226,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
       const si = usable[r.int(usable.length)];
       const sc = scenes[si];
       const pair = trainPairs[si][r.int(trainPairs[si].length)];
-      const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, maxPoints, r);
+      const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, maxPoints, r, capMode(sc));
       const sample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
       plans.push(planCapacities(planEncoder(sample.positions, options.config, { batch: sample.batch })));
     }
@@ -267,7 +239,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const preparedPair = (sc: PretrainScene, pair: TrainingPair, r: Rng, planRng: Rng | undefined): DevicePair => {
     let cap = maxPoints;
     for (let attempt = 0; ; attempt++) {
-      const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, cap, r);
+      const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, cap, r, capMode(sc));
       const sample: PairSample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
       if (capacities === undefined) return preparePair(encoder, sample, planRng);
       try {

@@ -111,6 +111,7 @@ export async function runEncodeBench(o: EncodeBenchOptions, log: (line: string) 
       disposePair(dp);
       state = g.state;
       const next = opt.step(params, g.grads, optState, 1e-3);
+      next.gradNorm.dispose();
       params = next.params;
       optState = next.state;
       loss = g.loss;

@@ -287,8 +287,9 @@ async function benchTrain(net: VdviNet, params0: VdviParams, rgb: np.Array, feat
   let seed = 0;
   const once = async (): Promise<void> => {
     const batch: Batch = { rgb: rgb.ref, features: feats.ref, labels: y.ref, key: random.key(seed++) };
-    const { grads } = step.run(refParams(params), batch);
+    const { grads } = await step.run(refParams(params), batch);
     const r = opt.step(params, grads, state, 1e-4);
+    r.gradNorm.dispose();
     params = r.params;
     state = r.state;
     await blockUntilReady(params);

@@ -37,8 +37,11 @@ export interface AdamWState {
 export interface StepResult<P extends ParamTree> {
   params: P;
   state: AdamWState;
-  /** Global L2 norm of the gradient before clipping (a host number). */
-  gradNorm: number;
+  /**
+   * Global L2 norm of the gradient before clipping: a device scalar the caller owns (read it with `await
+   * .data()`, or dispose it). Not read here, so a step never forces a synchronous read of asynchronous work.
+   */
+  gradNorm: np.Array;
 }
 
 /** Global L2 norm of a gradient tree: √(Σ g²) over every leaf. Consumes nothing. */
@@ -118,7 +121,7 @@ export class AdamW {
     // The update returns four flat vectors (every output of a jitted call costs ~1.5 ms); cutting the new
     // parameters into leaves outside it is a millisecond of lazy slices. `params` gives only the layout here:
     // its arrays were consumed by the call, their shapes remain.
-    return { params: splitLeaves(flat, params), state: { step: t, m: newM, v: newV }, gradNorm: norm.item() };
+    return { params: splitLeaves(flat, params), state: { step: t, m: newM, v: newV }, gradNorm: norm };
   }
 
   /** Release the compiled update and the cached masks. */

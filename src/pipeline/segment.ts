@@ -166,7 +166,7 @@ export class Segmenter {
     const rgb = r.rgb;
     for (let i = 0; i < rgb.length; i++) rgb[i] = Math.min(1, Math.max(0, Math.round(rgb[i] * 255) / 255));
     const features = r.features ?? new Float32Array(size.width * size.height * C);
-    const out = this.predict(rgb, features, size.width, size.height, C);
+    const out = await this.predict(rgb, features, size.width, size.height, C);
     const t2 = performance.now();
     const network = t2 - t1;
     const sh = this.#shares;
@@ -190,20 +190,21 @@ export class Segmenter {
   }
 
   /** Run the network on a rendered image (`[H·W·3]` in [0, 1]) and feature map (`[H·W·C]`). */
-  predict(
+  async predict(
     rgb: Float32Array,
     features: Float32Array,
     width: number,
     height: number,
     channels = 32,
-  ): Pick<SegmentResult, "width" | "height" | "labels" | "probabilities" | "numClasses" | "predictedDepth"> {
+  ): Promise<Pick<SegmentResult, "width" | "height" | "labels" | "probabilities" | "numClasses" | "predictedDepth">> {
     const y = this.#forward.run(
       refParams(this.params),
       refStates(this.state),
       np.array(rgb).reshape([1, height, width, 3]),
       np.array(features).reshape([1, height, width, channels]),
     );
-    const host = y.dataSync() as Float32Array;
+    // Read asynchronously: `dataSync` would run the network on the main thread (jax-js's synchronous path).
+    const host = (await y.data()) as Float32Array;
     if (this.task === "depth") {
       return { width, height, labels: new Uint16Array(width * height).fill(65535), probabilities: new Float32Array(0), numClasses: 0, predictedDepth: host };
     }

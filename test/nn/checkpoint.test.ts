@@ -40,6 +40,7 @@ test("a checkpoint round-trips parameters, buffers, AdamW moments and metadata e
   let state = opt.init(params);
   const grads = { vd: { stem: { weight: np.ones([4, 4, 4, 3]), bias: np.ones([4]) }, blocks: [{ weight: np.ones([8, 4]).mul(0.5), bias: np.ones([8]) }] }, head: { weight: np.ones([2, 8]) } };
   const r = opt.step(refParams(params), concatLeaves(grads), state, 1e-3);
+  r.gradNorm.dispose();
   state = r.state;
   const rngState = rng.getState();
   const file = join(dir, "train.safetensors");

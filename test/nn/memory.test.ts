@@ -27,6 +27,7 @@ test("training with GradStep and AdamW at fixed shapes keeps the jax-js heap fla
   for (let t = 0; t < 150; t++) {
     const { grads } = gs.run(refParams(params), { x: np.array(x).reshape([2, 32, 32, 3]), y: np.array(y).reshape([2, 32, 32, 4]) });
     const r = opt.step(params, grads, state, 1e-3);
+    r.gradNorm.dispose();
     params = r.params;
     state = r.state;
     if (t === 20) after20 = wasmBytes();

@@ -71,7 +71,7 @@ test("AdamW with decoupled decay, bias correction and global-norm clipping match
     const r = opt.step(params, concatLeaves(grads), state, lrs[s]);
     params = r.params;
     state = r.state;
-    norms.push(r.gradNorm);
+    norms.push(r.gradNorm.item());
   }
   // Frozen leaves are excluded from the clipping norm and never updated.
   const opt2 = { b1: 0.8, b2: 0.95, eps: 1e-6, wd: 0.1, clip: 1.5 };

@@ -66,6 +66,7 @@ test("a 2-layer CNN trains on a toy segmentation task to near-zero loss", () => 
   for (let t = 0; t < 400 && last > 0.01; t++) {
     const { loss: l, grads } = step.run(refParams(params), toDevice(data, 16));
     const r = opt.step(params, grads, state, sched(t));
+    r.gradNorm.dispose();
     params = r.params;
     state = r.state;
     last = l;
@@ -120,6 +121,7 @@ function trainSteps(run: Run, until: number, data: { x: Float32Array; y: Int32Ar
     batch.key = random.key(run.rng.next());
     const { loss: l, grads } = gs.run(refParams(params), batch);
     const r = opt.step(params, grads, state, sched(t));
+    r.gradNorm.dispose();
     params = r.params;
     state = r.state;
     logger.log({ step: t + 1, loss: l, lr: sched(t) });

@@ -49,7 +49,7 @@ test("segment: probabilities sum to 1 per pixel, labels are their argmax, the re
     assert.equal(out.labels[p], best);
   }
   // Same inputs through predict() give the same probabilities (the network saw exactly this render).
-  const again = seg.predict(out.rgb, out.features, 64, 48, 32);
+  const again = await seg.predict(out.rgb, out.features, 64, 48, 32);
   assert.deepEqual(again.probabilities, out.probabilities);
   assert.equal(out.featureChannels, 32);
   assert.ok(out.timing.render > 0 && out.timing.network > 0);
@@ -60,7 +60,7 @@ test("segment: probabilities sum to 1 per pixel, labels are their argmax, the re
   exportCheckpoint(ckpt, f16);
   const seg16 = Segmenter.load(f16);
   assert.equal(seg16.encoder, FIXTURE_ENCODER);
-  const p16 = seg16.predict(out.rgb, out.features, 64, 48, 32).probabilities;
+  const p16 = (await seg16.predict(out.rgb, out.features, 64, 48, 32)).probabilities;
   let maxDiff = 0;
   for (let i = 0; i < p16.length; i++) maxDiff = Math.max(maxDiff, Math.abs(p16[i] - out.probabilities[i]));
   assert.ok(maxDiff < 0.02, `float16 export changes probabilities by ${maxDiff}`);

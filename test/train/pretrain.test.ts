@@ -178,6 +178,7 @@ test("a tiny pre-training run on one pair: the InfoNCE loss decreases", () => {
     state = r.state;
     losses.push(r.loss);
     const next = opt.step(params, r.grads, optState, 3e-3);
+    next.gradNorm.dispose();
     params = next.params;
     optState = next.state;
   }

@@ -31,26 +31,129 @@ __p.on("message", (data) => { const h = globalThis.onmessage; if (typeof h === "
 type MessageHandler = ((ev: { data: unknown }) => void) | null;
 type ErrorHandler = ((ev: { message: string }) => void) | null;
 
-const live = new Set<ShimWorker>();
+/** Environment variable: the per-chunk time (µs) below which a kernel runs on the main thread (default 100). */
+export const INLINE_US_ENV = "RTGS2_INLINE_US";
 
-/** A browser-style `Worker` backed by a Node worker thread. Only what jax-js uses is implemented. */
+/** The part of jax-js's worker protocol the shim reads (its generated-kernel message). */
+interface KernelMessage {
+  type: "kernel";
+  kernelHash: string;
+  module: WebAssembly.Module;
+  ptrs: number[];
+  begin: number;
+  end: number;
+}
+
+function isKernelMessage(m: unknown): m is KernelMessage {
+  return typeof m === "object" && m !== null && (m as { type?: unknown }).type === "kernel";
+}
+
+/**
+ * Main-thread execution of jax-js kernels. Handing a kernel to a worker thread costs 90–150 µs of messaging
+ * (measured: a chain of tiny reductions ran at 92–150 µs a kernel through the pool, 22–28 µs inline), while most
+ * kernels of our networks compute for less than that. So the pool's first worker is this thread itself, and a
+ * kernel whose chunk measured under `inlineUs` there runs all its chunks here; only longer ones cross to a thread.
+ */
+const inline = {
+  memory: null as WebAssembly.Memory | null,
+  /** Kernel entry points by jax-js's kernel hash (instances import the shared memory, so growth is seen). */
+  kernels: new Map<string, (...args: number[]) => void>(),
+  /** Last measured main-thread time (µs) of one chunk, by kernel hash. */
+  chunkUs: new Map<string, number>(),
+  inlineUs: 100,
+  run(m: KernelMessage): number {
+    let f = this.kernels.get(m.kernelHash);
+    if (f === undefined) {
+      if (this.memory === null) throw new Error("Worker shim: kernel before init");
+      f = new WebAssembly.Instance(m.module, { env: { memory: this.memory } }).exports.kernel as (...args: number[]) => void;
+      if (this.kernels.size >= 4096) this.kernels.delete(this.kernels.keys().next().value as string);
+      this.kernels.set(m.kernelHash, f);
+    }
+    const t0 = performance.now();
+    f(...m.ptrs, m.begin, m.end);
+    return (performance.now() - t0) * 1000;
+  },
+};
+
+const live = new Set<ShimWorker>();
+let created = 0;
+
+/**
+ * A browser-style `Worker` for jax-js's pool. The first one runs every kernel on the main thread (after the
+ * dispatching loop has posted the other chunks, so they overlap); the others run a kernel here when its chunk is
+ * known to be short, else on their own Node worker thread, started when first needed. CPU-fallback routines
+ * always go to a thread (their code lives in the worker source). Only what jax-js uses is implemented.
+ */
 class ShimWorker {
   onmessage: MessageHandler = null;
   onerror: ErrorHandler = null;
+  readonly #mainThread: boolean;
+  #source: Promise<string>;
   #worker: NodeWorker | null = null;
+  #starting = false;
+  #init: unknown = null;
   #queue: unknown[] = [];
   #pending = 0;
   #terminated = false;
 
   constructor(url: string | URL, _options?: { type?: string }) {
     live.add(this);
+    this.#mainThread = created++ === 0;
     const href = String(url);
     const blob = href.startsWith("blob:") ? resolveObjectURL(href) : undefined;
     if (blob === undefined) throw new Error(`Worker shim: only blob: URLs are supported, got ${href}`);
-    // Reading a blob is asynchronous; this timer keeps the loop alive until the thread exists and owns that job.
+    // Read now: jax-js revokes the URL once its workers answered "init".
+    this.#source = blob.text();
+  }
+
+  postMessage(message: unknown): void {
+    if (this.#terminated) throw new Error("Worker shim: postMessage after terminate (engine was shut down)");
+    const m = message as { type?: unknown; memory?: unknown };
+    if (m.type === "init") {
+      inline.memory = m.memory as WebAssembly.Memory;
+      this.#init = message;
+      queueMicrotask(() => this.onmessage?.({ data: { type: "ready" } }));
+      return;
+    }
+    if (isKernelMessage(message)) {
+      const known = inline.chunkUs.get(message.kernelHash);
+      if (this.#mainThread || (known !== undefined && known < inline.inlineUs)) {
+        // Deferred, so the dispatching loop posts the other chunks first and the threads overlap with this one.
+        queueMicrotask(() => this.#runInline(message));
+        return;
+      }
+    }
+    this.#toThread(message);
+  }
+
+  #runInline(m: KernelMessage): void {
+    let data: { type: "done"; ok: boolean; error?: string };
+    try {
+      const us = inline.run(m);
+      if (this.#mainThread) inline.chunkUs.set(m.kernelHash, us);
+      data = { type: "done", ok: true };
+    } catch (err) {
+      data = { type: "done", ok: false, error: String(err) };
+    }
+    this.onmessage?.({ data });
+  }
+
+  #toThread(message: unknown): void {
+    this.#pending++;
+    if (this.#worker !== null) {
+      if (this.#pending === 1) this.#worker.ref();
+      this.#worker.postMessage(message);
+      return;
+    }
+    this.#queue.push(message);
+    if (!this.#starting) this.#start();
+  }
+
+  #start(): void {
+    this.#starting = true;
+    // Reading the source is asynchronous; this timer keeps the loop alive until the thread exists and owns the job.
     const keepAlive = setInterval(() => {}, 1 << 30);
-    blob
-      .text()
+    this.#source
       .then((source) => {
         clearInterval(keepAlive);
         if (this.#terminated) return;
@@ -58,29 +161,22 @@ class ShimWorker {
         const w = new NodeWorker(new URL(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`));
         this.#worker = w;
         w.on("message", (data: unknown) => {
+          // The thread's own answer to "init" is not one the pool waits for.
+          if ((data as { type?: unknown }).type === "ready") return;
           this.#pending--;
           if (this.#pending === 0) w.unref();
           this.onmessage?.({ data });
         });
         w.on("error", (err: Error) => this.onerror?.({ message: err.message }));
-        if (this.#pending === 0) w.unref();
+        w.postMessage(this.#init);
         for (const m of this.#queue) w.postMessage(m);
         this.#queue = [];
+        if (this.#pending === 0) w.unref();
       })
       .catch((err: unknown) => {
         clearInterval(keepAlive);
         this.onerror?.({ message: String(err) });
       });
-  }
-
-  postMessage(message: unknown): void {
-    if (this.#terminated) throw new Error("Worker shim: postMessage after terminate (engine was shut down)");
-    this.#pending++;
-    if (this.#worker === null) this.#queue.push(message);
-    else {
-      if (this.#pending === 1) this.#worker.ref();
-      this.#worker.postMessage(message);
-    }
   }
 
   terminate(): Promise<void> {
@@ -111,6 +207,12 @@ function parseThreads(raw: string | undefined): number {
 function install(): void {
   const g = globalThis as { Worker?: unknown; navigator?: { hardwareConcurrency?: number; userAgent?: string } };
   shimThreads = parseThreads(process.env[THREADS_ENV]);
+  const us = process.env[INLINE_US_ENV];
+  if (us !== undefined && us !== "") {
+    const v = Number(us);
+    if (!(v >= 0)) throw new Error(`${INLINE_US_ENV}: expected a number of microseconds ≥ 0, got "${us}"`);
+    inline.inlineUs = v;
+  }
   if (g.navigator === undefined) {
     Object.defineProperty(globalThis, "navigator", {
       value: { hardwareConcurrency: shimThreads, userAgent: `Node.js/${process.version}` },

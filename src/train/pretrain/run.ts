@@ -309,6 +309,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     disposePair(dp);
     state = g.state;
     const next = opt.step(params, g.grads, optState, lr);
+    next.gradNorm.dispose();
     params = next.params;
     optState = next.state;
     step++;

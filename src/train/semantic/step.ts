@@ -72,9 +72,10 @@ export class TrainStep {
    * One step: consumes `params`, `state` and `batch`; returns the gradient (flat, `concatLeaves` order; see
    * `Gradients` in nn/train.ts), the new statistics and the losses.
    */
-  run(params: VdviParams, state: BnStates, batch: Batch): { grads: np.Array; state: BnStates; losses: StepLosses } {
+  async run(params: VdviParams, state: BnStates, batch: Batch): Promise<{ grads: np.Array; state: BnStates; losses: StepLosses }> {
     const [lossVec, stateVec, grads] = (this.#fn as unknown as (p: VdviParams, s: BnStates, b: Batch) => np.Array[])(params, state, batch);
-    const [loss, ce, nc] = lossVec.dataSync();
+    // Read asynchronously: `dataSync` would run the whole step on the main thread (jax-js's synchronous path).
+    const [loss, ce, nc] = await lossVec.data();
     // `state` gives only the layout: its arrays were consumed by the call, their shapes remain.
     const next = splitLeaves(stateVec, byPath(state));
     const isDepth = this.net.config.task === "depth";

@@ -339,7 +339,7 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
     return b;
   };
 
-  const validate = (): { mIoU?: number; absRel?: number } => {
+  const validate = async (): Promise<{ mIoU?: number; absRel?: number }> => {
     if (valViews.length === 0) return {};
     const cm = new ConfusionMatrix(K === 1 ? 1 : K);
     const depths: DepthMetrics[] = [];
@@ -351,7 +351,7 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
         np.array(x.rgb).reshape([1, H, W, 3]),
         np.array(x.features).reshape([1, H, W, x.channels]),
       );
-      const host = out.dataSync() as Float32Array;
+      const host = (await out.data()) as Float32Array;
       if (task === "depth") depths.push(depthMetrics(host, x.depth));
       else cm.add(argmaxLabels(host, K), x.labels);
     }
@@ -392,13 +392,14 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
       const picks = Array.from({ length: batchSize }, (_, j) => trainViews[order[(inEpoch * batchSize + j) % order.length]]);
       const ts = performance.now();
       const batch = makeBatch(picks, step);
-      const r = trainStep.run(refParams(params), bn, batch);
+      const r = await trainStep.run(refParams(params), bn, batch);
       bn = r.state;
       const lr = schedule(step);
       const upd = opt.step(params, r.grads, optState, lr);
       params = upd.params;
       optState = upd.state;
       await blockUntilReady(params);
+      const gradNorm = (await upd.gradNorm.data())[0];
       step++;
       images += batchSize;
       const losses: StepLosses = r.losses;
@@ -406,10 +407,10 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
       epochLoss += losses.loss;
       epochSteps++;
       const dt = (performance.now() - ts) / 1000;
-      logger?.log({ step, epoch, loss: losses.loss, ce: losses.ce, nc: losses.nc, depth: losses.depth, lr, gradNorm: upd.gradNorm, imagesPerSecond: batchSize / dt });
+      logger?.log({ step, epoch, loss: losses.loss, ce: losses.ce, nc: losses.nc, depth: losses.depth, lr, gradNorm, imagesPerSecond: batchSize / dt });
       progress.update(step);
       if (step % stepsPerEpoch === 0 || step === totalSteps) {
-        lastVal = validate();
+        lastVal = await validate();
         const score = lastVal.mIoU ?? (lastVal.absRel !== undefined ? -lastVal.absRel : undefined);
         const improved = score !== undefined && Number.isFinite(score) && (best === null || score > best);
         if (improved) best = score as number;

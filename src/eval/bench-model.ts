@@ -287,9 +287,10 @@ async function benchTrain(net: VdviNet, params0: VdviParams, rgb: np.Array, feat
   let seed = 0;
   const once = async (): Promise<void> => {
     const batch: Batch = { rgb: rgb.ref, features: feats.ref, labels: y.ref, key: random.key(seed++) };
-    const { grads } = await step.run(refParams(params), batch);
+    const { grads } = await step.runAsync(refParams(params), batch);
     const r = opt.step(params, grads, state, 1e-4);
     r.gradNorm.dispose();
+    await r.ready();
     params = r.params;
     state = r.state;
     await blockUntilReady(params);

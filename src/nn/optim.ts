@@ -3,7 +3,7 @@
  * schedules (linear warm-up, poly decay, cosine). `@jax-js/optax` is not on npm, so these are ours (ENGINE.md
  * rule 5); they follow PyTorch's `AdamW` and `clip_grad_norm_` step for step.
  */
-import { numpy as np, jit, type OwnedFunction } from "./jax.ts";
+import { numpy as np, jit, blockUntilReady, type OwnedFunction } from "./jax.ts";
 import { ConfigError } from "../core/errors.ts";
 import { concatLeaves, flattenParams, isFrozen, mapParams, splitLeaves, type ParamTree } from "./params.ts";
 
@@ -42,6 +42,12 @@ export interface StepResult<P extends ParamTree> {
    * .data()`, or dispose it). Not read here, so a step never forces a synchronous read of asynchronous work.
    */
   gradNorm: np.Array;
+  /**
+   * Resolves once the update has run. Asynchronous loops await it before reading `params` and before passing
+   * `state` on: the leaves are lazy slices of one pending vector, and jax-js realizes such slices one by one
+   * through the pending update (measured: 190 ms for lite's 276 leaves against 49 ms after waiting here).
+   */
+  ready(): Promise<void>;
 }
 
 /** Global L2 norm of a gradient tree: √(Σ g²) over every leaf. Consumes nothing. */
@@ -121,7 +127,12 @@ export class AdamW {
     // The update returns four flat vectors (every output of a jitted call costs ~1.5 ms); cutting the new
     // parameters into leaves outside it is a millisecond of lazy slices. `params` gives only the layout here:
     // its arrays were consumed by the call, their shapes remain.
-    return { params: splitLeaves(flat, params), state: { step: t, m: newM, v: newV }, gradNorm: norm };
+    // The moments come from the same compiled update as `flat`; waiting on them (the caller's state, so no
+    // extra reference is held) lets the update run as one program before any leaf is read.
+    const ready = async (): Promise<void> => {
+      await blockUntilReady([newM, newV]);
+    };
+    return { params: splitLeaves(flat, params), state: { step: t, m: newM, v: newV }, gradNorm: norm, ready };
   }
 
   /** Release the compiled update and the cached masks. */

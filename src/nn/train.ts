@@ -51,8 +51,22 @@ export class GradStep<P extends ParamTree> {
     return this.#buckets.size;
   }
 
-  /** Loss and gradients for one batch. Consumes `params` and `batch`. */
+  /** Loss and gradients for one batch, read synchronously. Consumes `params` and `batch`. */
   run(params: P, batch: Batch): Gradients {
+    const [value, grads] = this.#call(params, batch);
+    return { loss: value.item(), grads };
+  }
+
+  /**
+   * Loss and gradients for one batch, read asynchronously: the step's kernels then go through jax-js's worker
+   * pool (a synchronous read runs every one of them on the calling thread). Consumes `params` and `batch`.
+   */
+  async runAsync(params: P, batch: Batch): Promise<Gradients> {
+    const [value, grads] = this.#call(params, batch);
+    return { loss: (await value.data())[0], grads };
+  }
+
+  #call(params: P, batch: Batch): [np.Array, np.Array] {
     const key = bucketKey(batch);
     let fn = this.#buckets.get(key);
     if (fn === undefined) {
@@ -65,8 +79,7 @@ export class GradStep<P extends ParamTree> {
       });
       this.#buckets.set(key, fn);
     }
-    const [value, grads] = (fn as unknown as (p: P, b: Batch) => [np.Array, np.Array])(params, batch);
-    return { loss: value.item(), grads };
+    return (fn as unknown as (p: P, b: Batch) => [np.Array, np.Array])(params, batch);
   }
 
   /**

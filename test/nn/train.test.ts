@@ -187,3 +187,33 @@ test("the prefetcher prepares the next batch in a worker while the current one i
   for (let i = 0; i < 3; i++) assert.ok(started[i + 1] < finished[i], `batch ${i + 1} started only after step ${i} ended`);
   await worker.close();
 });
+
+test("asynchronous steps (runAsync, then the update's ready()) give the synchronous steps' losses and parameters bit for bit", async () => {
+  const run = async (asynchronous: boolean): Promise<{ losses: number[]; params: number[][]; norms: number[] }> => {
+    const rng = new Rng("async-sync");
+    let params: Net = { c1: conv1.init(rng), c2: conv2.init(rng) };
+    const data = toyBatch(rng, 4);
+    const step = new GradStep<Net>(loss);
+    const opt = new AdamW({ weightDecay: 0.01, maxGradNorm: 1 });
+    let state = opt.init(params);
+    const losses: number[] = [];
+    const norms: number[] = [];
+    for (let t = 0; t < 5; t++) {
+      const g = asynchronous ? await step.runAsync(refParams(params), toDevice(data, 4)) : step.run(refParams(params), toDevice(data, 4));
+      const r = opt.step(params, g.grads, state, 1e-2);
+      if (asynchronous) await r.ready();
+      norms.push(asynchronous ? (await r.gradNorm.data())[0] : r.gradNorm.item());
+      params = r.params;
+      state = r.state;
+      losses.push(g.loss);
+    }
+    const out = flattenParams(params).map(([, a]) => Array.from(toHost(a.ref)));
+    step.dispose();
+    opt.dispose();
+    return { losses, params: out, norms };
+  };
+  const sync = await run(false);
+  const asynchronous = await run(true);
+  assert.ok(sync.losses[4] < sync.losses[0], `the loss falls: ${sync.losses.join(", ")}`);
+  assert.deepEqual(asynchronous, sync);
+});

@@ -398,6 +398,7 @@ export async function trainSemantic(opts: TrainOptions): Promise<TrainResult> {
       const upd = opt.step(params, r.grads, optState, lr);
       params = upd.params;
       optState = upd.state;
+      await upd.ready();
       await blockUntilReady(params);
       const gradNorm = (await upd.gradNorm.data())[0];
       step++;

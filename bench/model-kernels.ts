@@ -1,0 +1,145 @@
+/**
+ * Where the VDVI forward's time goes, kernel by kernel (issue 12: "show which layers hold the matmul ratio back").
+ *
+ *   RTGS2_THREADS=1 node --import tsx bench/model-kernels.ts [--config lite] [--top 30] [--backward] [--json]
+ *
+ * With one thread the engine shim runs every jax-js kernel on the main thread and times it (`recordKernelTimes`);
+ * jax-js's own trace, in the same dispatch order, names it (its fused expression, size and reduction). Kernels
+ * are grouped by that expression over 3 forwards; each row says what kind of kernel it is: a matmul-shaped
+ * reduction (`matmul M×N×K`, with its GFLOP/s), another reduction, or element-wise (ns per output element).
+ */
+import { parseArgs } from "node:util";
+import { numpy as np, jit, grad, blockUntilReady, profiler } from "../src/nn/jax.ts";
+import { initEngine, engineInfo } from "../src/nn/engine/index.ts";
+import { recordKernelTimes } from "../src/nn/engine/shim.ts";
+import { Rng } from "../src/core/rng.ts";
+import { refParams } from "../src/nn/params.ts";
+import { vdviConfig } from "../src/models/configs.ts";
+import { VdviNet, type BnStates, type VdviParams } from "../src/models/vdvi/index.ts";
+
+const { values } = parseArgs({
+  options: {
+    config: { type: "string", default: "lite" },
+    top: { type: "string", default: "30" },
+    backward: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+  },
+});
+await initEngine();
+if (engineInfo().threads !== 1) process.stderr.write("note: per-kernel times are complete only with RTGS2_THREADS=1\n");
+const cfg = vdviConfig(values.config);
+const net = new VdviNet(cfg);
+const rng = new Rng("bench-model-kernels");
+const params = net.init(rng);
+const state = net.initState();
+const uniform = (shape: number[]): np.Array => np.array(rng.fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), -1, 1)).reshape(shape);
+const rgb = uniform([1, cfg.height, cfg.width, 3]);
+const feats = uniform([1, cfg.height, cfg.width, cfg.feat.inChannels]);
+
+const logits = (p: VdviParams, s: BnStates, x: np.Array, f: np.Array, train: boolean): np.Array => {
+  const o = net.apply(p, s, { rgb: x, features: f }, { train });
+  o.z.dispose();
+  for (const v of Object.values(o.state)) {
+    v.runningMean.dispose();
+    v.runningVar.dispose();
+  }
+  return o.logits;
+};
+type Fn = (p: VdviParams, s: BnStates, x: np.Array, f: np.Array) => unknown;
+const fn = (
+  values.backward
+    ? jit(grad((p: VdviParams, s: BnStates, x: np.Array, f: np.Array) => np.sum(np.square(logits(p, s, x, f, true)))))
+    : jit((p: VdviParams, s: BnStates, x: np.Array, f: np.Array) => logits(p, s, x, f, false))
+) as unknown as Fn;
+const settle = async (y: unknown): Promise<void> => {
+  if (y instanceof np.Array) (await blockUntilReady(y)).dispose();
+  else if (y !== null && typeof y === "object") for (const c of Object.values(y)) await settle(c);
+};
+const call = (): unknown => fn(refParams(params), refParams(state), rgb.ref, feats.ref);
+for (let i = 0; i < 3; i++) await settle(call());
+
+interface Row {
+  calls: number;
+  us: number;
+  size: number;
+  reduction: string;
+  exp: string;
+}
+const rows = new Map<string, Row>();
+const rounds = 3;
+let wallMs = 0;
+let kernelUs = 0;
+let kernels = 0;
+for (let r = 0; r < rounds; r++) {
+  performance.clearMeasures();
+  profiler.startTrace();
+  recordKernelTimes(true);
+  const t0 = performance.now();
+  await settle(call());
+  wallMs += performance.now() - t0;
+  const times = recordKernelTimes(false);
+  profiler.stopTrace();
+  const traced = (performance.getEntriesByType("measure") as PerformanceMeasure[]).filter((m) => m.detail?.devtools?.trackGroup === "JAX Profiler");
+  traced.forEach((m, i) => {
+    const props = new Map<string, string>(m.detail.devtools.properties as [string, string][]);
+    const exp = (props.get("exp") ?? m.name).replace(/\s+/g, " ");
+    const us = times[i]?.us ?? 0;
+    const row = rows.get(exp) ?? { calls: 0, us: 0, size: Number(props.get("size") ?? 0), reduction: props.get("reduction") ?? "", exp };
+    row.calls++;
+    row.us += us;
+    rows.set(exp, row);
+    kernelUs += us;
+    kernels++;
+  });
+}
+
+/** What a kernel is, read off its fused expression: a matmul M×N×K when it reduces a product of two views. */
+function describe(row: Row): { kind: string; gflops: number | null; nsPerElement: number | null } {
+  const ms = row.us / row.calls / 1000;
+  const [op, size] = row.reduction.split(":");
+  if (op === "Add" && /^\(?GV_0<float32>\{[\d,]+:/.test(row.exp) && row.exp.includes("* GV_1")) {
+    const shape = /^\(?GV_0<float32>\{([\d,]+):/.exec(row.exp)?.[1].split(",").map(Number) ?? [];
+    const K = Number(size);
+    const MN = row.size;
+    const N = shape.length >= 2 ? shape[shape.length - 2] : 1;
+    return { kind: `matmul ${MN / N}×${N}×${K}`, gflops: (2 * MN * K) / ms / 1e6, nsPerElement: null };
+  }
+  if (row.reduction !== "") return { kind: `reduce ${row.reduction} → ${row.size}`, gflops: null, nsPerElement: (ms * 1e6) / (row.size * Number(size)) };
+  return { kind: `element-wise ${row.size}`, gflops: null, nsPerElement: (ms * 1e6) / row.size };
+}
+
+const sorted = [...rows.values()].sort((a, b) => b.us - a.us);
+const top = sorted.slice(0, Number(values.top)).map((row) => ({
+  ms: row.us / rounds / 1000,
+  share: row.us / kernelUs,
+  callsPerPass: row.calls / rounds,
+  ...describe(row),
+  expression: row.exp.slice(0, 200),
+}));
+const byKind = { matmul: 0, reduce: 0, elementwise: 0 };
+for (const row of sorted) {
+  const k = describe(row).kind;
+  byKind[k.startsWith("matmul") ? "matmul" : k.startsWith("reduce") ? "reduce" : "elementwise"] += row.us / rounds / 1000;
+}
+const summary = {
+  config: cfg.name,
+  pass: values.backward ? "forward+backward" : "forward",
+  threads: engineInfo().threads,
+  wallMs: wallMs / rounds,
+  kernelMs: kernelUs / rounds / 1000,
+  kernelsPerPass: kernels / rounds,
+  msByKind: byKind,
+};
+if (values.json) {
+  process.stdout.write(`${JSON.stringify({ ...summary, top })}\n`);
+} else {
+  console.log(
+    `${summary.pass} of ${cfg.name}: ${summary.wallMs.toFixed(1)} ms wall, ${summary.kernelMs.toFixed(1)} ms in ${summary.kernelsPerPass} kernels ` +
+      `(matmul ${byKind.matmul.toFixed(1)}, other reductions ${byKind.reduce.toFixed(1)}, element-wise ${byKind.elementwise.toFixed(1)} ms)`,
+  );
+  for (const t of top) {
+    const rate = t.gflops !== null ? `${t.gflops.toFixed(1)} GFLOP/s` : `${(t.nsPerElement ?? 0).toFixed(1)} ns/elem`;
+    console.log(`${t.ms.toFixed(2).padStart(6)} ms ${(100 * t.share).toFixed(1).padStart(4)} % ×${t.callsPerPass} ${t.kind.padEnd(28)} ${rate.padStart(15)}  ${t.expression.slice(0, 90)}`);
+  }
+}
+process.exit(0);

@@ -1,10 +1,12 @@
 /**
  * Where the VDVI forward's time goes, kernel by kernel (issue 12: "show which layers hold the matmul ratio back").
  *
- *   RTGS2_THREADS=1 node --import tsx bench/model-kernels.ts [--config lite] [--top 30] [--backward] [--json]
+ *   RTGS2_THREADS=2 RTGS2_INLINE_US=1e12 node --import tsx bench/model-kernels.ts [--config lite] [--top 30]
+ *     [--backward] [--json]
  *
- * With one thread the engine shim runs every jax-js kernel on the main thread and times it (`recordKernelTimes`);
- * jax-js's own trace, in the same dispatch order, names it (its fused expression, size and reduction). Kernels
+ * With that environment the engine shim runs every chunk of every jax-js kernel on the main thread, one after
+ * the other, and times it (`recordKernelTimes`); jax-js's own trace, in the same dispatch order, names each
+ * kernel (its fused expression, size and reduction). Kernels
  * are grouped by that expression over 3 forwards; each row says what kind of kernel it is: a matmul-shaped
  * reduction (`matmul M×N×K`, with its GFLOP/s), another reduction, or element-wise (ns per output element).
  */
@@ -26,7 +28,10 @@ const { values } = parseArgs({
   },
 });
 await initEngine();
-if (engineInfo().threads !== 1) process.stderr.write("note: per-kernel times are complete only with RTGS2_THREADS=1\n");
+if (engineInfo().threads < 2 || !(Number(process.env.RTGS2_INLINE_US) >= 1e9)) {
+  process.stderr.write("usage: RTGS2_THREADS=2 RTGS2_INLINE_US=1e12 node --import tsx bench/model-kernels.ts … (every kernel timed on the main thread)\n");
+  process.exit(2);
+}
 const cfg = vdviConfig(values.config);
 const net = new VdviNet(cfg);
 const rng = new Rng("bench-model-kernels");
@@ -77,7 +82,12 @@ for (let r = 0; r < rounds; r++) {
   const t0 = performance.now();
   await settle(call());
   wallMs += performance.now() - t0;
-  const times = recordKernelTimes(false);
+  // Sum the chunks of each dispatch: a dispatch starts with pool slot 0's chunk.
+  const times: { us: number }[] = [];
+  for (const c of recordKernelTimes(false)) {
+    if (c.worker === 0 || times.length === 0) times.push({ us: c.us });
+    else times[times.length - 1].us += c.us;
+  }
   profiler.stopTrace();
   const traced = (performance.getEntriesByType("measure") as PerformanceMeasure[]).filter((m) => m.detail?.devtools?.trackGroup === "JAX Profiler");
   traced.forEach((m, i) => {
@@ -114,7 +124,7 @@ const top = sorted.slice(0, Number(values.top)).map((row) => ({
   share: row.us / kernelUs,
   callsPerPass: row.calls / rounds,
   ...describe(row),
-  expression: row.exp.slice(0, 200),
+  expression: row.exp.slice(0, Number(process.env.EXP_CHARS ?? 200)),
 }));
 const byKind = { matmul: 0, reduce: 0, elementwise: 0 };
 for (const row of sorted) {

@@ -77,14 +77,20 @@ const inline = {
 
 const live = new Set<ShimWorker>();
 let created = 0;
-let kernelTimes: { hash: string; us: number; elements: number }[] | null = null;
+/** One chunk of a kernel run on the main thread: `worker` is the pool slot it was sent to (0 starts a dispatch). */
+export interface KernelChunkTime {
+  hash: string;
+  worker: number;
+  us: number;
+}
+let kernelTimes: KernelChunkTime[] | null = null;
 
 /**
- * Start (or stop, returning what was recorded) a log of every chunk run on the main thread, in dispatch order:
- * with `RTGS2_THREADS=1` that is every kernel, timed without tracing overhead (profiling scripts zip it with
- * jax-js's own trace, which names the kernels).
+ * Start (or stop, returning what was recorded) a log of every chunk run on the main thread, in run order. With
+ * `RTGS2_INLINE_US` huge every chunk of every kernel runs there, timed without tracing overhead; profiling
+ * scripts sum the chunks of each dispatch and zip them with jax-js's own trace, which names the kernels.
  */
-export function recordKernelTimes(on: boolean): { hash: string; us: number; elements: number }[] {
+export function recordKernelTimes(on: boolean): KernelChunkTime[] {
   const out = kernelTimes ?? [];
   kernelTimes = on ? [] : null;
   return out;
@@ -99,6 +105,7 @@ export function recordKernelTimes(on: boolean): { hash: string; us: number; elem
 class ShimWorker {
   onmessage: MessageHandler = null;
   onerror: ErrorHandler = null;
+  readonly #index: number;
   readonly #mainThread: boolean;
   #source: Promise<string>;
   #worker: NodeWorker | null = null;
@@ -110,7 +117,8 @@ class ShimWorker {
 
   constructor(url: string | URL, _options?: { type?: string }) {
     live.add(this);
-    this.#mainThread = created++ === 0;
+    this.#index = created++;
+    this.#mainThread = this.#index === 0;
     const href = String(url);
     const blob = href.startsWith("blob:") ? resolveObjectURL(href) : undefined;
     if (blob === undefined) throw new Error(`Worker shim: only blob: URLs are supported, got ${href}`);
@@ -143,7 +151,7 @@ class ShimWorker {
     try {
       const us = inline.run(m);
       if (this.#mainThread) inline.chunkUs.set(m.kernelHash, us);
-      kernelTimes?.push({ hash: m.kernelHash, us, elements: m.end - m.begin });
+      kernelTimes?.push({ hash: m.kernelHash, worker: this.#index, us });
       data = { type: "done", ok: true };
     } catch (err) {
       data = { type: "done", ok: false, error: String(err) };

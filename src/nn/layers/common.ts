@@ -72,3 +72,16 @@ export function onesInit(shape: number[]): np.Array {
 export function materialize(x: np.Array): np.Array {
   return x.neg().neg();
 }
+
+/**
+ * Compute `x` once into a buffer that element-wise consumers then read, where `materialize` is not enough:
+ * jax-js materializes a value only at a kernel boundary (a matmul input, a reduction, a graph output) or when
+ * it feeds two kernels, and otherwise fuses it into every read of it. A tensor read at several offsets (the
+ * three windows of an edge-replicated map) would be recomputed per read, and a `concatenate`, lowered to a sum
+ * of masked reads of its parts, costs all of them at each one. Adding 0·Σx makes `x` feed a second kernel (the
+ * sum); the value is unchanged unless `x` holds an infinity or a NaN, which then spreads to every element.
+ * Measured on the ×4 up-sampling of lite's 80×60×28 logits: forward 17 → 8 ms, backward 29 → 19 ms (one thread).
+ */
+export function computeOnce(x: np.Array): np.Array {
+  return x.ref.add(np.sum(x).mul(0));
+}

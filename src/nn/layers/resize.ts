@@ -5,6 +5,7 @@
  */
 import { numpy as np } from "../jax.ts";
 import { ConfigError } from "../../core/errors.ts";
+import { computeOnce } from "./common.ts";
 
 /** Source taps of bilinear resampling from `inSize` to `outSize` samples (PyTorch, align_corners = false). */
 export function bilinearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array } {
@@ -77,7 +78,7 @@ function resizeAxisPhases(x: np.Array, axis: 1 | 2, factor: number): np.Array {
   const shape = x.shape;
   const n = shape[axis];
   const at = (a: number, b: number): np.Array => (axis === 1 ? x.ref.slice([], [a, b]) : x.ref.slice([], [], [a, b]));
-  const xp = np.concatenate([at(0, 1), x.ref, at(n - 1, n)], axis);
+  const xp = computeOnce(np.concatenate([at(0, 1), x.ref, at(n - 1, n)], axis));
   x.dispose();
   const taps = [new Float32Array(factor), new Float32Array(factor), new Float32Array(factor)];
   for (let r = 0; r < factor; r++) {

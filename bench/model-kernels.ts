@@ -69,6 +69,8 @@ interface Row {
   size: number;
   reduction: string;
   exp: string;
+  /** Buffers the kernel reads and writes (jax-js's `nargs`). */
+  args: number;
 }
 const rows = new Map<string, Row>();
 const rounds = 3;
@@ -94,7 +96,7 @@ for (let r = 0; r < rounds; r++) {
     const props = new Map<string, string>(m.detail.devtools.properties as [string, string][]);
     const exp = (props.get("exp") ?? m.name).replace(/\s+/g, " ");
     const us = times[i]?.us ?? 0;
-    const row = rows.get(exp) ?? { calls: 0, us: 0, size: Number(props.get("size") ?? 0), reduction: props.get("reduction") ?? "", exp };
+    const row = rows.get(exp) ?? { calls: 0, us: 0, size: Number(props.get("size") ?? 0), reduction: props.get("reduction") ?? "", exp, args: Number(props.get("nargs") ?? 0) };
     row.calls++;
     row.us += us;
     rows.set(exp, row);
@@ -123,6 +125,7 @@ const top = sorted.slice(0, Number(values.top)).map((row) => ({
   ms: row.us / rounds / 1000,
   share: row.us / kernelUs,
   callsPerPass: row.calls / rounds,
+  buffers: row.args,
   ...describe(row),
   expression: row.exp.slice(0, Number(process.env.EXP_CHARS ?? 200)),
 }));
@@ -149,7 +152,7 @@ if (values.json) {
   );
   for (const t of top) {
     const rate = t.gflops !== null ? `${t.gflops.toFixed(1)} GFLOP/s` : `${(t.nsPerElement ?? 0).toFixed(1)} ns/elem`;
-    console.log(`${t.ms.toFixed(2).padStart(6)} ms ${(100 * t.share).toFixed(1).padStart(4)} % ×${t.callsPerPass} ${t.kind.padEnd(28)} ${rate.padStart(15)}  ${t.expression.slice(0, 90)}`);
+    console.log(`${t.ms.toFixed(2).padStart(6)} ms ${(100 * t.share).toFixed(1).padStart(4)} % ×${t.callsPerPass} ${t.kind.padEnd(28)} ${rate.padStart(15)} ${String(t.buffers).padStart(3)} buffers  ${t.expression.slice(0, 80)}`);
   }
 }
 process.exit(0);

@@ -3,8 +3,10 @@
  * jax-js builds its wasm backend (and decides whether it may use worker threads, and how many) while its own
  * module body runs. `src/nn/jax.ts` imports this file first, so importing jax-js through it is always safe.
  *
- * - `globalThis.Worker` on top of `node:worker_threads`. The worker source arrives as a blob URL; it is read
- *   with `resolveObjectURL`, a prelude maps the browser worker API (`self.onmessage`, `postMessage`) onto
+ * - `globalThis.Worker` when more than one thread is asked for (with one, jax-js runs without a pool). The pool's
+ *   first "worker" is the main thread itself, and short kernels stay on the main thread (see `inline`); the
+ *   others are `node:worker_threads` started on first use: the worker source arrives as a blob URL, is read with
+ *   `resolveObjectURL`, a prelude maps the browser worker API (`self.onmessage`, `postMessage`) onto
  *   `parentPort`, and the result starts as an ES module from a `data:` URL.
  * - `globalThis.navigator` with `hardwareConcurrency` (the thread count jax-js sizes its pool by) and
  *   `userAgent` (jax-js's code generator reads it).
@@ -122,8 +124,9 @@ class ShimWorker {
     const href = String(url);
     const blob = href.startsWith("blob:") ? resolveObjectURL(href) : undefined;
     if (blob === undefined) throw new Error(`Worker shim: only blob: URLs are supported, got ${href}`);
-    // Read now: jax-js revokes the URL once its workers answered "init".
+    // Read now: jax-js revokes the URL once its workers answered "init". A failed read surfaces in `#start`.
     this.#source = blob.text();
+    this.#source.catch(() => undefined);
   }
 
   postMessage(message: unknown): void {

@@ -9,6 +9,7 @@ import {
   BatchNorm,
   Linear,
   channelShuffle,
+  materialize,
   concatChannels,
   relu,
   sigmoid,
@@ -179,7 +180,8 @@ export class Cma {
     const e = np.exp(scores.ref.sub(lax.stopGradient(np.max(scores, -1, { keepdims: true }))));
     const denom = np.sum(e.ref, -1, { keepdims: true });
     const heads = np.matmul(ctx.dropout(e, this.attnDropout, this.path), vv).div(denom); // [N, 2, L, m₁]
-    const merged = heads.transpose([0, 2, 1, 3]).reshape([N, H, W, 2 * m1]);
+    // Materialized for the output projection's matmul, as `mergeHeads` does (a fused head transpose is 10× slower).
+    const merged = materialize(heads.transpose([0, 2, 1, 3]).reshape([N, H, W, 2 * m1]));
     return ctx.batchNorm(this.bnOut, p.bnOut, this.out.apply(p.out, merged)).add(u);
   }
 

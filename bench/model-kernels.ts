@@ -2,7 +2,9 @@
  * Where the VDVI forward's time goes, kernel by kernel (issue 12: "show which layers hold the matmul ratio back").
  *
  *   RTGS2_THREADS=2 RTGS2_INLINE_US=1e12 node --import tsx bench/model-kernels.ts [--config lite] [--top 30]
- *     [--backward] [--json]
+ *     [--backward] [--chars 200] [--json]
+ *
+ * `--chars` bounds how much of each fused expression is printed.
  *
  * With that environment the engine shim runs every chunk of every jax-js kernel on the main thread, one after
  * the other, and times it (`recordKernelTimes`); jax-js's own trace, in the same dispatch order, names each
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     config: { type: "string", default: "lite" },
     top: { type: "string", default: "30" },
     backward: { type: "boolean", default: false },
+    chars: { type: "string", default: "200" },
     json: { type: "boolean", default: false },
   },
 });
@@ -105,8 +108,10 @@ for (let r = 0; r < rounds; r++) {
   });
 }
 
+type Category = "matmul" | "reduce" | "elementwise";
+
 /** What a kernel is, read off its fused expression: a matmul M×N×K when it reduces a product of two views. */
-function describe(row: Row): { kind: string; gflops: number | null; nsPerElement: number | null } {
+function describe(row: Row): { category: Category; kind: string; gflops: number | null; nsPerElement: number | null } {
   const ms = row.us / row.calls / 1000;
   const [op, size] = row.reduction.split(":");
   if (op === "Add" && /^\(?GV_0<float32>\{[\d,]+:/.test(row.exp) && row.exp.includes("* GV_1")) {
@@ -114,26 +119,27 @@ function describe(row: Row): { kind: string; gflops: number | null; nsPerElement
     const K = Number(size);
     const MN = row.size;
     const N = shape.length >= 2 ? shape[shape.length - 2] : 1;
-    return { kind: `matmul ${MN / N}×${N}×${K}`, gflops: (2 * MN * K) / ms / 1e6, nsPerElement: null };
+    return { category: "matmul", kind: `matmul ${MN / N}×${N}×${K}`, gflops: (2 * MN * K) / ms / 1e6, nsPerElement: null };
   }
-  if (row.reduction !== "") return { kind: `reduce ${row.reduction} → ${row.size}`, gflops: null, nsPerElement: (ms * 1e6) / (row.size * Number(size)) };
-  return { kind: `element-wise ${row.size}`, gflops: null, nsPerElement: (ms * 1e6) / row.size };
+  if (row.reduction !== "") {
+    return { category: "reduce", kind: `reduce ${row.reduction} → ${row.size}`, gflops: null, nsPerElement: (ms * 1e6) / (row.size * Number(size)) };
+  }
+  return { category: "elementwise", kind: `element-wise ${row.size}`, gflops: null, nsPerElement: (ms * 1e6) / row.size };
 }
 
-const sorted = [...rows.values()].sort((a, b) => b.us - a.us);
-const top = sorted.slice(0, Number(values.top)).map((row) => ({
+const described = [...rows.values()].sort((a, b) => b.us - a.us).map((row) => ({ row, ...describe(row) }));
+const byKind: Record<Category, number> = { matmul: 0, reduce: 0, elementwise: 0 };
+for (const d of described) byKind[d.category] += d.row.us / rounds / 1000;
+const top = described.slice(0, Number(values.top)).map(({ row, kind, gflops, nsPerElement }) => ({
   ms: row.us / rounds / 1000,
   share: row.us / kernelUs,
   callsPerPass: row.calls / rounds,
   buffers: row.args,
-  ...describe(row),
-  expression: row.exp.slice(0, Number(process.env.EXP_CHARS ?? 200)),
+  kind,
+  gflops,
+  nsPerElement,
+  expression: row.exp.slice(0, Number(values.chars)),
 }));
-const byKind = { matmul: 0, reduce: 0, elementwise: 0 };
-for (const row of sorted) {
-  const k = describe(row).kind;
-  byKind[k.startsWith("matmul") ? "matmul" : k.startsWith("reduce") ? "reduce" : "elementwise"] += row.us / rounds / 1000;
-}
 const summary = {
   config: cfg.name,
   pass: values.backward ? "forward+backward" : "forward",

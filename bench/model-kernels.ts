@@ -13,7 +13,7 @@
  * reduction (`matmul M×N×K`, with its GFLOP/s), another reduction, or element-wise (ns per output element).
  */
 import { parseArgs } from "node:util";
-import { numpy as np, jit, grad, blockUntilReady, profiler } from "../src/nn/jax.ts";
+import { numpy as np, jit, grad, random, blockUntilReady, profiler } from "../src/nn/jax.ts";
 import { initEngine, engineInfo } from "../src/nn/engine/index.ts";
 import { recordKernelTimes } from "../src/nn/engine/shim.ts";
 import { Rng } from "../src/core/rng.ts";
@@ -45,7 +45,8 @@ const rgb = uniform([1, cfg.height, cfg.width, 3]);
 const feats = uniform([1, cfg.height, cfg.width, cfg.feat.inChannels]);
 
 const logits = (p: VdviParams, s: BnStates, x: np.Array, f: np.Array, train: boolean): np.Array => {
-  const o = net.apply(p, s, { rgb: x, features: f }, { train });
+  // Training mode needs a key for dropout and DropPath; a fixed one keeps the passes identical.
+  const o = net.apply(p, s, { rgb: x, features: f }, train ? { train, key: random.key(0) } : { train });
   o.z.dispose();
   for (const v of Object.values(o.state)) {
     v.runningMean.dispose();
@@ -76,6 +77,8 @@ interface Row {
   args: number;
 }
 const rows = new Map<string, Row>();
+/** Traced milliseconds of each routine (these run on a thread; their time is jax-js's span, not a chunk's). */
+const routines = new Map<string, number>();
 const rounds = 3;
 let wallMs = 0;
 let kernelUs = 0;
@@ -94,7 +97,12 @@ for (let r = 0; r < rounds; r++) {
     else times[times.length - 1].us += c.us;
   }
   profiler.stopTrace();
-  const traced = (performance.getEntriesByType("measure") as PerformanceMeasure[]).filter((m) => m.detail?.devtools?.trackGroup === "JAX Profiler");
+  const entries = (performance.getEntriesByType("measure") as PerformanceMeasure[]).filter((m) => m.detail?.devtools?.trackGroup === "JAX Profiler");
+  // Routines (CPU fallbacks such as sorting) run on a worker thread, never inline: they have no recorded chunk
+  // and are named by their routine instead of "Kernel[…]". Zipping them would shift every later kernel's time.
+  const traced = entries.filter((m) => m.name.startsWith("Kernel["));
+  for (const m of entries) if (!m.name.startsWith("Kernel[")) routines.set(m.name, (routines.get(m.name) ?? 0) + m.duration);
+  if (traced.length !== times.length) throw new Error(`${traced.length} traced kernels but ${times.length} timed dispatches: cannot zip them`);
   traced.forEach((m, i) => {
     const props = new Map<string, string>(m.detail.devtools.properties as [string, string][]);
     const exp = (props.get("exp") ?? m.name).replace(/\s+/g, " ");
@@ -148,6 +156,7 @@ const summary = {
   kernelMs: kernelUs / rounds / 1000,
   kernelsPerPass: kernels / rounds,
   msByKind: byKind,
+  routineMs: Object.fromEntries([...routines].map(([name, ms]) => [name, ms / rounds])),
 };
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ ...summary, top })}\n`);
@@ -156,6 +165,7 @@ if (values.json) {
     `${summary.pass} of ${cfg.name}: ${summary.wallMs.toFixed(1)} ms wall, ${summary.kernelMs.toFixed(1)} ms in ${summary.kernelsPerPass} kernels ` +
       `(matmul ${byKind.matmul.toFixed(1)}, other reductions ${byKind.reduce.toFixed(1)}, element-wise ${byKind.elementwise.toFixed(1)} ms)`,
   );
+  for (const [name, ms] of Object.entries(summary.routineMs)) console.log(`routine ${name}: ${ms.toFixed(2)} ms traced per pass (on a thread)`);
   for (const t of top) {
     const rate = t.gflops !== null ? `${t.gflops.toFixed(1)} GFLOP/s` : `${(t.nsPerElement ?? 0).toFixed(1)} ns/elem`;
     console.log(`${t.ms.toFixed(2).padStart(6)} ms ${(100 * t.share).toFixed(1).padStart(4)} % ×${t.callsPerPass} ${t.kind.padEnd(28)} ${rate.padStart(15)} ${String(t.buffers).padStart(3)} buffers  ${t.expression.slice(0, 80)}`);

@@ -2,7 +2,9 @@
  * The SegFormer MLP decoder (METHOD.md §5, §10 row 13): each stage map c_i → Linear(C_i → E) → bilinear
  * up-sampling to the 1/4 grid; concat [c₄, c₃, c₂, c₁] → 1×1 conv (no bias) → BN → ReLU → Dropout2d = z; 1×1
  * conv → K logits; only the logits are up-sampled to the input size (z stays at 1/4). Resizes of ×4 or more use
- * the 2-tap kernel of `resizeBilinear`, never dense matrices.
+ * the 2-tap kernels of `resizeBilinear` (integer phases, or gathers), never dense matrices at full size; an axis of
+ * at most 16 samples (lite's stage 4 at 320×240: 8 → 60 rows) is resampled by its small matrix, whose backward is
+ * a matmul rather than a gather's scatter.
  */
 import type { Rng } from "../../core/rng.ts";
 import { numpy as np } from "../../nn/jax.ts";

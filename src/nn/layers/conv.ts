@@ -188,7 +188,7 @@ export type DepthwiseParams = { weight: np.Array; bias?: np.Array };
 
 /**
  * Depthwise k×k conv, stride 1, "same" padding: k² shifted multiply-adds. The zero-padded map is materialized
- * and flattened to `[N, rows·Wp, C]` (one spare zero row), so tap (dy, dx) is the contiguous slice starting at
+ * and flattened to `[N, rows·Wp, C]` (then k − 1 spare zeros), so tap (dy, dx) is the contiguous slice starting at
  * dy·Wp + dx, as in `conv2dStride1`; outputs land on the padded-width grid and the 2p extra columns are cropped.
  * A 1-D offset slice keeps the fused kernel's index arithmetic trivial: 2–3× faster on wasm than k² 4-D window
  * slices of the padded map (lite's 7×7 at 80×60×32, measured), for (W + 2p)/W more multiply-adds.
@@ -198,8 +198,13 @@ export function depthwiseConv2d(x: np.Array, w: np.Array): np.Array {
   const k = w.shape[1];
   const p = (k - 1) / 2;
   const Wp = W + 2 * p;
-  const spare = k > 1 ? 1 : 0;
-  const flat = materialize(np.pad(x, [[0, 0], [p, p + spare], [p, p], [0, 0]])).reshape([N, (H + 2 * p + spare) * Wp, C]);
+  const Hp = H + 2 * p;
+  // The k − 1 zeros that keep the last tap's slice inside the buffer are a second pad, of the flattened map:
+  // jax-js materializes whatever a pad reads, so the padded map becomes a plain buffer and every tap a plain
+  // offset read. Padded in one go, the double negation was fused into the taps instead, and each of the k² reads
+  // went through the 2-D pad's bounds checks (lite's stage-1 5×5: 33 → 26 ns an output, one thread, same session).
+  const padded = materialize(np.pad(x, [[0, 0], [p, p], [p, p], [0, 0]])).reshape([N, Hp * Wp, C]);
+  const flat = np.pad(padded, [[0, 0], [0, k - 1], [0, 0]]);
   const L = H * Wp;
   let acc: np.Array | null = null;
   for (let dy = 0; dy < k; dy++) {

@@ -40,9 +40,19 @@ export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
 
 /**
  * How `resizeBilinear` computes: dense matrices, 2-tap gathers, integer-factor phases, or pick ("auto": phases
- * for an integer up-sampling factor, else taps for factors ≥ 4, else matrices).
+ * for an integer up-sampling factor, else taps for factors ≥ 4 from more than `SMALL_AXIS` samples, else
+ * matrices).
  */
 export type ResizeMode = "auto" | "matrix" | "taps" | "phases";
+
+/**
+ * Longest input axis that "auto" resamples by a matrix even at a factor ≥ 4. The gathers' backward is a
+ * scatter-add, which jax-js 0.1.25 runs as a CPU routine outside the compiled graph: lite's decoder takes stage 4
+ * from 8 to 60 rows, and that scatter cost ~33 ms of a 400–500 ms training step on one thread. A matrix over ≤ 16
+ * input samples is at most 8× the taps' multiply-adds and runs as a matmul both ways; decision 13's concern, dense
+ * matrices at full size, starts far above this.
+ */
+const SMALL_AXIS = 16;
 
 function resizeAxisMatrix(x: np.Array, axis: 1 | 2, outSize: number): np.Array {
   const [N, H, W, C] = x.shape;
@@ -118,7 +128,8 @@ export function resizeBilinear(x: np.Array, outH: number, outW: number, mode: Re
     }
     if (mode !== "auto") return mode;
     if (integerUp(inSize, outSize)) return "phases";
-    return outSize >= 4 * inSize || inSize >= 4 * outSize ? "taps" : "matrix";
+    const large = outSize >= 4 * inSize || inSize >= 4 * outSize;
+    return large && inSize > SMALL_AXIS ? "taps" : "matrix";
   };
   const along = (y: np.Array, axis: 1 | 2, inSize: number, outSize: number): np.Array => {
     const how = pick(inSize, outSize);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { engineInfo } from "../../src/nn/engine/index.ts";
-import { INLINE_US_ENV, THREADS_ENV } from "../../src/nn/engine/shim.ts";
+import { HANDOFF_ENV, INLINE_US_ENV, THREADS_ENV } from "../../src/nn/engine/shim.ts";
 
 const child = fileURLToPath(new URL("./engine-child.ts", import.meta.url));
 
@@ -37,12 +37,21 @@ test("RTGS2_THREADS=1 and an explicit shutdown also exit cleanly", () => {
   assert.equal(r.out.total, 256 ** 3);
 });
 
+test("two threads and an explicit shutdown (which stops the kernel threads) exit cleanly", () => {
+  const r = runChild("2", ["--shutdown"], { [INLINE_US_ENV]: "0" });
+  assert.equal(r.status, 0);
+  assert.equal(r.out.total, 256 ** 3);
+});
+
 test("kernels give bit-identical results on the main thread, on worker threads, and mixed, run after run", () => {
-  // RTGS2_INLINE_US=0 sends every chunk but the first worker's to a thread; a huge bound keeps all on the main
-  // thread; the default decides per kernel from the time measured on the previous run.
+  // RTGS2_INLINE_US=0 sends every chunk but the first worker's to a thread (through shared memory by default,
+  // or by message); a huge bound keeps all on the main thread; the default decides per kernel from the time
+  // measured on the previous run.
   const all = [
     runChild("1", ["--mixed"]),
     runChild("2", ["--mixed"], { [INLINE_US_ENV]: "0" }),
+    runChild("2", ["--mixed"], { [INLINE_US_ENV]: "0", [HANDOFF_ENV]: "message" }),
+    runChild("3", ["--mixed"], { [INLINE_US_ENV]: "0" }),
     runChild("2", ["--mixed"], { [INLINE_US_ENV]: "1e12" }),
     runChild("2", ["--mixed"]),
   ];

@@ -4,22 +4,26 @@
  * module body runs. `src/nn/jax.ts` imports this file first, so importing jax-js through it is always safe.
  *
  * - `globalThis.Worker` when more than one thread is asked for (with one, jax-js runs without a pool). The pool's
- *   first "worker" is the main thread itself, and short kernels stay on the main thread (see `inline`); the
- *   others are `node:worker_threads` started on first use: the worker source arrives as a blob URL, is read with
- *   `resolveObjectURL`, a prelude maps the browser worker API (`self.onmessage`, `postMessage`) onto
- *   `parentPort`, and the result starts as an ES module from a `data:` URL.
+ *   first "worker" is the main thread itself, and short kernels stay on the main thread (see `inline`). Longer
+ *   kernels' other chunks go to a `KernelThread` per pool slot, through shared memory and a futex
+ *   (`kernel-thread.ts`; `RTGS2_THREAD_HANDOFF=message` instead posts them to jax-js's own worker code). That
+ *   code also runs the CPU-fallback routines, on `node:worker_threads` started on first use: the worker source
+ *   arrives as a blob URL, is read with `resolveObjectURL`, a prelude maps the browser worker API
+ *   (`self.onmessage`, `postMessage`) onto `parentPort`, and the result starts as an ES module from a `data:` URL.
  * - `globalThis.navigator` with `hardwareConcurrency` (the thread count jax-js sizes its pool by) and
  *   `userAgent` (jax-js's code generator reads it).
  *
  * - `Float16Array` (a stub) and the ES2025 iterator helpers, which jax-js uses and Node 20 lacks.
  *
- * Exit behaviour: a worker is ref'd only while a message to it is unanswered. An idle pool therefore never holds
- * the process open (it exits by itself when the work is done), and a pending kernel always does (no exit
- * code 13 from a top-level await that lost its last handle).
+ * Exit behaviour: a worker is ref'd only while a message to it is unanswered, and a kernel thread never is (the
+ * main thread blocks on its running chunk). An idle pool therefore never holds the process open (it exits by
+ * itself when the work is done), and a pending kernel always does (no exit code 13 from a top-level await that
+ * lost its last handle).
  */
 import { Worker as NodeWorker } from "node:worker_threads";
 import { resolveObjectURL } from "node:buffer";
 import { availableParallelism } from "node:os";
+import { KernelThread } from "./kernel-thread.ts";
 
 /** Environment variable that fixes the wasm thread count for the process (default: all cores). */
 export const THREADS_ENV = "RTGS2_THREADS";
@@ -35,6 +39,12 @@ type ErrorHandler = ((ev: { message: string }) => void) | null;
 
 /** Environment variable: the per-chunk time (µs) below which a kernel runs on the main thread (default 100). */
 export const INLINE_US_ENV = "RTGS2_INLINE_US";
+
+/**
+ * Environment variable: how a kernel chunk reaches a worker thread — `atomics` (default: shared memory and a
+ * futex, see `kernel-thread.ts`) or `message` (jax-js's own worker code, one message each way).
+ */
+export const HANDOFF_ENV = "RTGS2_THREAD_HANDOFF";
 
 /** The part of jax-js's worker protocol the shim reads (its generated-kernel message). */
 interface KernelMessage {
@@ -63,6 +73,7 @@ const inline = {
   /** Last measured main-thread time (µs) of one chunk, by kernel hash. */
   chunkUs: new Map<string, number>(),
   inlineUs: 100,
+  handoff: "atomics" as "atomics" | "message",
   run(m: KernelMessage): number {
     let f = this.kernels.get(m.kernelHash);
     if (f === undefined) {
@@ -76,6 +87,11 @@ const inline = {
     return (performance.now() - t0) * 1000;
   },
 };
+
+/** Choose the hand-off for kernels dispatched from now on (benchmarks compare both in one process). */
+export function setThreadHandoff(mode: "atomics" | "message"): void {
+  inline.handoff = mode;
+}
 
 const live = new Set<ShimWorker>();
 let created = 0;
@@ -116,6 +132,8 @@ class ShimWorker {
   #queue: unknown[] = [];
   #pending = 0;
   #terminated = false;
+  /** Where this pool slot's long kernels run when they go through shared memory (started on first use). */
+  #kernelThread: KernelThread | null = null;
 
   constructor(url: string | URL, _options?: { type?: string }) {
     live.add(this);
@@ -145,8 +163,26 @@ class ShimWorker {
         queueMicrotask(() => this.#runInline(message));
         return;
       }
+      if (inline.handoff === "atomics" && inline.memory !== null) {
+        this.#kernelThread ??= new KernelThread(inline.memory);
+        this.#kernelThread.start(message.kernelHash, message.module, message.ptrs, message.begin, message.end);
+        // Queued after the main thread's own chunk (its slot was posted first), so the two overlap.
+        queueMicrotask(() => this.#finishOnThread());
+        return;
+      }
     }
     this.#toThread(message);
+  }
+
+  #finishOnThread(): void {
+    let data: { type: "done"; ok: boolean; error?: string };
+    try {
+      this.#kernelThread?.wait();
+      data = { type: "done", ok: true };
+    } catch (err) {
+      data = { type: "done", ok: false, error: String(err) };
+    }
+    this.onmessage?.({ data });
   }
 
   #runInline(m: KernelMessage): void {
@@ -208,7 +244,9 @@ class ShimWorker {
     live.delete(this);
     const w = this.#worker;
     this.#worker = null;
-    return w === null ? Promise.resolve() : w.terminate().then(() => undefined);
+    const k = this.#kernelThread;
+    this.#kernelThread = null;
+    return Promise.all([w?.terminate(), k?.stop()]).then(() => undefined);
   }
 }
 
@@ -236,6 +274,11 @@ function install(): void {
     const v = Number(us);
     if (!(v >= 0)) throw new Error(`${INLINE_US_ENV}: expected a number of microseconds ≥ 0, got "${us}"`);
     inline.inlineUs = v;
+  }
+  const handoff = process.env[HANDOFF_ENV];
+  if (handoff !== undefined && handoff !== "") {
+    if (handoff !== "atomics" && handoff !== "message") throw new Error(`${HANDOFF_ENV}: expected "atomics" or "message", got "${handoff}"`);
+    inline.handoff = handoff;
   }
   if (g.navigator === undefined) {
     Object.defineProperty(globalThis, "navigator", {

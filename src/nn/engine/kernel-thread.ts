@@ -14,7 +14,10 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker as NodeWorker, type MessagePort } from "node:worker_threads";
 
-/** Control words: job sequence number, completion sequence number, status, kernel id, range, pointer count. */
+/**
+ * Control words: job sequence number, completion sequence number, status, kernel id, range, pointer count, and
+ * whether each side is asleep in `Atomics.wait` (only then does the other pay for a wake-up).
+ */
 const SEQ = 0;
 const DONE = 1;
 const STATUS = 2;
@@ -22,23 +25,41 @@ const ID = 3;
 const BEGIN = 4;
 const END = 5;
 const NPTRS = 6;
-const PTRS = 8;
+const THREAD_ASLEEP = 7;
+const MAIN_ASLEEP = 8;
+const PTRS = 10;
 /** jax-js's wasm backend passes at most 64 arguments to a kernel; room for those and a margin. */
 const MAX_PTRS = 120;
 /** Sequence value that tells the thread to return. */
 const STOP = -1;
 /** A chunk that has not finished in this long is a hung thread, not a slow kernel. */
 const WAIT_LIMIT_MS = 10 * 60 * 1000;
+/**
+ * How long each side polls before it sleeps in `Atomics.wait`. On this VM a futex wake-up costs tens of
+ * microseconds on each side (`Atomics.notify` alone measured ~50 µs of the main thread per job), as much as many
+ * chunks compute. The thread polls for a while after each job (during a pass the next comes within that); the
+ * main thread polls briefly, since the thread's chunk is usually about as long as its own.
+ */
+const THREAD_SPIN_MS = 2;
+const MAIN_SPIN_MS = 0.5;
 
 // CommonJS, evaluated by `new Worker(…, { eval: true })`. Kept free of template substitutions on purpose.
 const THREAD_SOURCE = `
 const { workerData, receiveMessageOnPort } = require("node:worker_threads");
-const { memory, control, port } = workerData;
+const { memory, control, port, spinMs } = workerData;
 const c = new Int32Array(control);
 const kernels = new Map();
 let seq = 0;
 for (;;) {
-  Atomics.wait(c, ${SEQ}, seq);
+  // Spin first: jobs come every few hundred microseconds during a pass, and a futex wake-up costs about that.
+  const until = performance.now() + spinMs;
+  for (let i = 1; Atomics.load(c, ${SEQ}) === seq; i++) {
+    if ((i & 1023) === 0 && performance.now() > until) {
+      Atomics.store(c, ${THREAD_ASLEEP}, 1);
+      Atomics.wait(c, ${SEQ}, seq);
+      Atomics.store(c, ${THREAD_ASLEEP}, 0);
+    }
+  }
   seq = Atomics.load(c, ${SEQ});
   if (seq === ${STOP}) break;
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
@@ -60,7 +81,7 @@ for (;;) {
   }
   Atomics.store(c, ${STATUS}, status);
   Atomics.store(c, ${DONE}, seq);
-  Atomics.notify(c, ${DONE});
+  if (Atomics.load(c, ${MAIN_ASLEEP}) === 1) Atomics.notify(c, ${DONE});
 }
 `;
 
@@ -80,7 +101,7 @@ export class KernelThread {
     this.#port = port1;
     this.#worker = new NodeWorker(THREAD_SOURCE, {
       eval: true,
-      workerData: { memory, control: this.#control.buffer, port: port2 },
+      workerData: { memory, control: this.#control.buffer, port: port2, spinMs: THREAD_SPIN_MS },
       transferList: [port2],
     });
     // A thread parked in Atomics.wait must not hold the process open; a running job keeps the main thread
@@ -109,26 +130,40 @@ export class KernelThread {
     // The sequence counter wraps below STOP's value so it never reads as "stop".
     this.#seq = this.#seq >= 0x3fffffff ? 1 : this.#seq + 1;
     this.#busy = true;
+    // Sequentially consistent: either the thread sees the new job before it sleeps, or this sees it asleep.
     Atomics.store(c, SEQ, this.#seq);
-    Atomics.notify(c, SEQ);
+    if (Atomics.load(c, THREAD_ASLEEP) === 1) Atomics.notify(c, SEQ);
   }
 
   /** Block until the running job is done; throws the thread's error if the kernel failed. */
   wait(): void {
     if (!this.#busy) return;
     const c = this.#control;
-    const deadline = performance.now() + WAIT_LIMIT_MS;
-    while (Atomics.load(c, DONE) !== this.#seq) {
-      const previous = Atomics.load(c, DONE);
-      if (previous === this.#seq) break;
-      if (Atomics.wait(c, DONE, previous, Math.max(1, deadline - performance.now())) === "timed-out" && performance.now() >= deadline) {
-        throw new Error(`kernel thread: no answer in ${WAIT_LIMIT_MS / 1000} s`);
+    const spinUntil = performance.now() + MAIN_SPIN_MS;
+    for (let i = 1; Atomics.load(c, DONE) !== this.#seq; i++) {
+      if ((i & 1023) === 0 && performance.now() > spinUntil) {
+        this.#sleepUntilDone();
+        break;
       }
     }
     this.#busy = false;
     if (Atomics.load(c, STATUS) !== 0) {
       const m = receiveMessageOnPort(this.#port);
       throw new Error(`kernel thread: ${m === undefined ? "the kernel failed" : String(m.message)}`);
+    }
+  }
+
+  #sleepUntilDone(): void {
+    const c = this.#control;
+    const deadline = performance.now() + WAIT_LIMIT_MS;
+    Atomics.store(c, MAIN_ASLEEP, 1);
+    try {
+      for (let previous = Atomics.load(c, DONE); previous !== this.#seq; previous = Atomics.load(c, DONE)) {
+        if (performance.now() >= deadline) throw new Error(`kernel thread: no answer in ${WAIT_LIMIT_MS / 1000} s`);
+        Atomics.wait(c, DONE, previous, Math.max(1, deadline - performance.now()));
+      }
+    } finally {
+      Atomics.store(c, MAIN_ASLEEP, 0);
     }
   }
 

@@ -37,7 +37,10 @@ __p.on("message", (data) => { const h = globalThis.onmessage; if (typeof h === "
 type MessageHandler = ((ev: { data: unknown }) => void) | null;
 type ErrorHandler = ((ev: { message: string }) => void) | null;
 
-/** Environment variable: the per-chunk time (µs) below which a kernel runs on the main thread (default 100). */
+/**
+ * Environment variable: the per-chunk time (µs) below which a kernel runs on the main thread (default 10 with
+ * the shared-memory hand-off, 100 with messages).
+ */
 export const INLINE_US_ENV = "RTGS2_INLINE_US";
 
 /**
@@ -61,10 +64,12 @@ function isKernelMessage(m: unknown): m is KernelMessage {
 }
 
 /**
- * Main-thread execution of jax-js kernels. Handing a kernel to a worker thread costs 90–150 µs of messaging
+ * Main-thread execution of jax-js kernels. Handing a kernel to a worker thread by message costs 90–150 µs
  * (measured: a chain of tiny reductions ran at 92–150 µs a kernel through the pool, 22–28 µs inline), while most
  * kernels of our networks compute for less than that. So the pool's first worker is this thread itself, and a
  * kernel whose chunk measured under `inlineUs` there runs all its chunks here; only longer ones cross to a thread.
+ * Through shared memory the hand-off is cheap enough that splitting pays from ~10 µs chunks (lite, same-process
+ * alternation: forward 86 / 82 / 79 / 77 ms and training step 379 / 354 / 351 ms at 100 / 30 / 10 / 0 µs).
  */
 const inline = {
   memory: null as WebAssembly.Memory | null,
@@ -72,8 +77,12 @@ const inline = {
   kernels: new Map<string, (...args: number[]) => void>(),
   /** Last measured main-thread time (µs) of one chunk, by kernel hash. */
   chunkUs: new Map<string, number>(),
-  inlineUs: 100,
+  /** `RTGS2_INLINE_US`, or null for the hand-off's default. */
+  inlineUsSet: null as number | null,
   handoff: "atomics" as "atomics" | "message",
+  get inlineUs(): number {
+    return this.inlineUsSet ?? (this.handoff === "atomics" ? 10 : 100);
+  },
   run(m: KernelMessage): number {
     let f = this.kernels.get(m.kernelHash);
     if (f === undefined) {
@@ -273,7 +282,7 @@ function install(): void {
   if (us !== undefined && us !== "") {
     const v = Number(us);
     if (!(v >= 0)) throw new Error(`${INLINE_US_ENV}: expected a number of microseconds ≥ 0, got "${us}"`);
-    inline.inlineUs = v;
+    inline.inlineUsSet = v;
   }
   const handoff = process.env[HANDOFF_ENV];
   if (handoff !== undefined && handoff !== "") {

@@ -37,11 +37,13 @@ const WAIT_LIMIT_MS = 10 * 60 * 1000;
 /**
  * How long each side polls before it sleeps in `Atomics.wait`. On this VM a futex wake-up costs tens of
  * microseconds on each side (`Atomics.notify` alone measured ~50 µs of the main thread per job), as much as many
- * chunks compute. The thread polls for a while after each job (during a pass the next comes within that); the
- * main thread polls briefly, since the thread's chunk is usually about as long as its own.
+ * chunks compute. Polls are kept short because on a loaded machine they take cores from whoever needs them:
+ * with two CPU hogs running, polling 2 ms / 0.5 ms made the lite forward 19 % slower than the message hand-off,
+ * while 0.25 ms / 0.1 ms is even with it there and 17–18 % faster than it on an idle machine (training: 27 %;
+ * `bench/thread-handoff.ts`).
  */
-const THREAD_SPIN_MS = 2;
-const MAIN_SPIN_MS = 0.5;
+const THREAD_SPIN_MS = 0.25;
+const MAIN_SPIN_MS = 0.1;
 
 // CommonJS, evaluated by `new Worker(…, { eval: true })`. Kept free of template substitutions on purpose.
 const THREAD_SOURCE = `

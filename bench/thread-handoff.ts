@@ -10,15 +10,14 @@
  * inline bound given by `RTGS2_INLINE_US` (default: each mode's own).
  */
 import { parseArgs } from "node:util";
-import { numpy as np, jit, random, blockUntilReady } from "../src/nn/jax.ts";
+import { numpy as np, blockUntilReady } from "../src/nn/jax.ts";
 import { initEngine, engineInfo } from "../src/nn/engine/index.ts";
 import { setThreadHandoff } from "../src/nn/engine/shim.ts";
 import { Rng } from "../src/core/rng.ts";
 import { refParams } from "../src/nn/params.ts";
-import { AdamW } from "../src/nn/optim.ts";
-import { GradStep, type Batch } from "../src/nn/train.ts";
 import { vdviConfig } from "../src/models/configs.ts";
-import { VdviNet, type BnStates, type VdviParams } from "../src/models/vdvi/index.ts";
+import { VdviNet } from "../src/models/vdvi/index.ts";
+import { jitEvalForward, trainStepRunner } from "../src/eval/bench-model.ts";
 
 const { values } = parseArgs({
   options: { train: { type: "boolean", default: false }, rounds: { type: "string", default: "6" }, json: { type: "boolean", default: false } },
@@ -33,55 +32,17 @@ const net = new VdviNet(cfg);
 const rng = new Rng("bench-thread-handoff");
 const params0 = net.init(rng);
 const state = net.initState();
-const { height: H, width: W, numClasses: K } = cfg;
+const { height: H, width: W } = cfg;
 const uniform = (shape: number[], lo: number, hi: number): np.Array => np.array(rng.fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), lo, hi)).reshape(shape);
 const rgb = uniform([1, H, W, 3], 0, 1);
 const feats = uniform([1, H, W, cfg.feat.inChannels], -1, 1);
 
-function forwardCall(): () => Promise<void> {
-  const f = jit((p: VdviParams, s: BnStates, x: np.Array, ft: np.Array) => {
-    const o = net.apply(p, s, { rgb: x, features: ft }, { train: false });
-    o.z.dispose();
-    for (const v of Object.values(o.state)) {
-      v.runningMean.dispose();
-      v.runningVar.dispose();
-    }
-    return o.logits;
-  });
-  return async () => (await blockUntilReady(f(refParams(params0), refParams(state), rgb.ref, feats.ref))).dispose();
+function forwardRun(): () => Promise<void> {
+  const forward = jitEvalForward(net);
+  return async () => (await blockUntilReady(forward(refParams(params0), refParams(state), rgb.ref, feats.ref))).dispose();
 }
-
-function trainCall(): () => Promise<void> {
-  const labels = new Int32Array(H * W);
-  for (let i = 0; i < labels.length; i++) labels[i] = rng.int(K);
-  const y = np.array(labels, { dtype: np.int32 }).reshape([1, H, W]);
-  const step = new GradStep<VdviParams>((p: VdviParams, b: Batch) => {
-    const out = net.apply(p, net.initState(), { rgb: b.rgb, features: b.features }, { train: true, key: b.key });
-    out.z.dispose();
-    for (const v of Object.values(out.state)) {
-      v.runningMean.dispose();
-      v.runningVar.dispose();
-    }
-    const logp = out.logits.ref.sub(np.log(np.sum(np.exp(out.logits), -1, { keepdims: true })));
-    const onehot = np.equal(b.labels.reshape([1, H, W, 1]), np.arange(K).astype(np.int32)).astype(np.float32);
-    return np.mean(np.sum(logp.mul(onehot), -1)).neg();
-  });
-  const opt = new AdamW({ weightDecay: 0.01, maxGradNorm: 1 });
-  let params = refParams(params0);
-  let optState = opt.init(params);
-  let seed = 0;
-  return async () => {
-    const { grads } = await step.runAsync(refParams(params), { rgb: rgb.ref, features: feats.ref, labels: y.ref, key: random.key(seed++) });
-    const r = opt.step(params, grads, optState, 1e-4);
-    r.gradNorm.dispose();
-    await r.ready();
-    params = r.params;
-    optState = r.state;
-    await blockUntilReady(params);
-  };
-}
-
-const run = values.train ? trainCall() : forwardCall();
+const runner = values.train ? trainStepRunner(net, params0, rgb, feats, cfg.numClasses, rng) : null;
+const run = runner !== null ? () => runner.step() : forwardRun();
 const perRound = values.train ? 2 : 8;
 const modes = ["message", "atomics"] as const;
 const times: Record<(typeof modes)[number], number[]> = { message: [], atomics: [] };

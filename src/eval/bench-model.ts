@@ -7,7 +7,7 @@
  * products, norms, resizes), as `bench nn` does; `gflopsPerSecondConvLinear` uses `macs` only. Threads are fixed
  * per process, so the CLI runs this module in a child process with `RTGS2_THREADS`.
  */
-import { numpy as np, jit, random, blockUntilReady } from "../nn/jax.ts";
+import { numpy as np, jit, random, blockUntilReady, type OwnedFunction } from "../nn/jax.ts";
 import { initEngine, engineInfo } from "../nn/engine/index.ts";
 import { benchMatmul, timeCall } from "../nn/bench.ts";
 import { Rng } from "../core/rng.ts";
@@ -100,16 +100,7 @@ export async function runModelBench(opts: ModelBenchOptions, log: (line: string)
   const mm0 = await benchMatmul();
   log(`matmul 1024²: ${Math.max(mm0.ab, mm0.abT).toFixed(1)} GFLOP/s, ${engineInfo().threads} thread(s)`);
 
-  // Inference: eval mode, logits only (the state comes back unchanged and is not an output).
-  const forward = jit((p: VdviParams, s: BnStates, x: np.Array, f: np.Array) => {
-    const out = net.apply(p, s, { rgb: x, features: f }, { train: false });
-    out.z.dispose();
-    for (const v of Object.values(out.state)) {
-      v.runningMean.dispose();
-      v.runningVar.dispose();
-    }
-    return out.logits;
-  });
+  const forward = jitEvalForward(net);
   const t0 = performance.now();
   await blockUntilReady(forward(refParams(params), refParams(state), rgb.ref, feats.ref)).then((y) => y.dispose());
   log(`forward compile + first call: ${(performance.now() - t0).toFixed(0)} ms`);
@@ -263,8 +254,30 @@ async function benchParts(
   return out;
 }
 
-/** Best milliseconds of one training step: loss + gradient (jitted) and the AdamW update, batch 1. */
-async function benchTrain(net: VdviNet, params0: VdviParams, rgb: np.Array, feats: np.Array, K: number, rng: Rng, rounds: number): Promise<number> {
+/** The jitted eval forward, logits only (the state comes back unchanged and is not an output). */
+export function jitEvalForward(net: VdviNet): OwnedFunction<(p: VdviParams, s: BnStates, x: np.Array, f: np.Array) => np.Array> {
+  return jit((p: VdviParams, s: BnStates, x: np.Array, f: np.Array) => {
+    const out = net.apply(p, s, { rgb: x, features: f }, { train: false });
+    out.z.dispose();
+    for (const v of Object.values(out.state)) {
+      v.runningMean.dispose();
+      v.runningVar.dispose();
+    }
+    return out.logits;
+  });
+}
+
+/** A benchmark training step on fixed inputs and seeded random labels; `step()` runs one, `dispose()` ends it. */
+export interface TrainStepRunner {
+  step(): Promise<void>;
+  dispose(): void;
+}
+
+/**
+ * One training step as `rtgs2 bench model` times it: cross-entropy loss + gradient (jitted, read asynchronously)
+ * and the AdamW update, batch 1, on `rgb`/`feats` with uniform random labels drawn from `rng`.
+ */
+export function trainStepRunner(net: VdviNet, params0: VdviParams, rgb: np.Array, feats: np.Array, K: number, rng: Rng): TrainStepRunner {
   const [, H, W] = rgb.shape;
   const labels = new Int32Array(H * W);
   for (let i = 0; i < labels.length; i++) labels[i] = rng.int(K);
@@ -285,26 +298,36 @@ async function benchTrain(net: VdviNet, params0: VdviParams, rgb: np.Array, feat
   let params = refParams(params0);
   let state = opt.init(params);
   let seed = 0;
-  const once = async (): Promise<void> => {
-    const batch: Batch = { rgb: rgb.ref, features: feats.ref, labels: y.ref, key: random.key(seed++) };
-    const { grads } = await step.runAsync(refParams(params), batch);
-    const r = opt.step(params, grads, state, 1e-4);
-    r.gradNorm.dispose();
-    await r.ready();
-    params = r.params;
-    state = r.state;
-    await blockUntilReady(params);
+  return {
+    async step(): Promise<void> {
+      const batch: Batch = { rgb: rgb.ref, features: feats.ref, labels: y.ref, key: random.key(seed++) };
+      const { grads } = await step.runAsync(refParams(params), batch);
+      const r = opt.step(params, grads, state, 1e-4);
+      r.gradNorm.dispose();
+      await r.ready();
+      params = r.params;
+      state = r.state;
+      await blockUntilReady(params);
+    },
+    dispose(): void {
+      step.dispose();
+      opt.dispose();
+    },
   };
-  await once();
-  await once();
+}
+
+/** Best milliseconds of one training step (`trainStepRunner`) over `rounds`, after two untimed ones. */
+async function benchTrain(net: VdviNet, params0: VdviParams, rgb: np.Array, feats: np.Array, K: number, rng: Rng, rounds: number): Promise<number> {
+  const runner = trainStepRunner(net, params0, rgb, feats, K, rng);
+  await runner.step();
+  await runner.step();
   let best = Infinity;
   for (let i = 0; i < rounds; i++) {
     const t0 = performance.now();
-    await once();
+    await runner.step();
     best = Math.min(best, performance.now() - t0);
   }
-  step.dispose();
-  opt.dispose();
+  runner.dispose();
   return best;
 }
 

@@ -2,12 +2,10 @@
  * `rtgs2 bench encode` / this module as a script: Gaussian-encoder speed (ARCHITECTURE.md §5). The forward is
  * `encodeCloud` over a procedural room of `--gaussians` Gaussians, timed cold, as `rtgs2 encode` meets a scene:
  * chunk planning, the one kernel compile of the scene's capacities, every chunk. The training step is one
- * contrastive pre-training step (two overlapping 60 % slabs of the room, 0.05 m subsampled, thinned to about
- * `--train-gaussians` rows in all (default 8 000: an eager lite step of ~9k rows already
- * peaks near 3.4 GB of the 4 GiB wasm heap over repeated steps) and augmented; bucketed
- * plan; InfoNCE loss and gradient compiled with jit — measured 1.8× faster warm than eager on a 7.5k-row lite pair,
- * and its heap stays flat where eager steps grow until the 4 GiB limit; AdamW update), timed warm (the second step on the same shapes), with the
- * first step's time reported as `train.firstSeconds`. Threads are fixed per process, so the CLI runs this module
+ * contrastive pre-training step as `rtgs2 pretrain` takes it (two overlapping 60 % slabs of the room, 0.05 m
+ * subsampled, thinned to about `--train-gaussians` rows in all (default 8 000) and augmented; bucketed plan;
+ * InfoNCE loss and gradient as one jitted program read asynchronously; AdamW update), timed warm (the second step
+ * on the same shapes), with the first step's time reported as `train.firstSeconds`. Threads are fixed per process, so the CLI runs this module
  * in a child process with `RTGS2_THREADS`.
  */
 import { random } from "../nn/jax.ts";
@@ -22,7 +20,7 @@ import { GaussianEncoder } from "../models/gaussian-encoder/encoder.ts";
 import { encodeCloud, planChunks } from "../models/gaussian-encoder/encode.ts";
 import { voxelSubsample } from "../train/pretrain/augment.ts";
 import { makePairSample } from "../train/pretrain/pair.ts";
-import { disposePair, pairLossAndGrad, preparePair } from "../train/pretrain/step.ts";
+import { disposePair, pairLossAndGradAsync, preparePair } from "../train/pretrain/step.ts";
 
 /** The `--json` object; the first fields are ARCHITECTURE.md §5's. */
 export interface EncodeBenchResult {
@@ -107,11 +105,13 @@ export async function runEncodeBench(o: EncodeBenchOptions, log: (line: string) 
       rows = sample.n1 + sample.n2;
       const ts = performance.now();
       const dp = preparePair(encoder, sample, new Rng(13));
-      const g = pairLossAndGrad(encoder, refParams(params), state, dp, { train: true, key: random.key(step), jit: true });
+      // As `rtgs2 pretrain` runs it: jitted, read asynchronously (both cores), the update awaited.
+      const g = await pairLossAndGradAsync(encoder, refParams(params), state, dp, { train: true, key: random.key(step), jit: true });
       disposePair(dp);
       state = g.state;
       const next = opt.step(params, g.grads, optState, 1e-3);
       next.gradNorm.dispose();
+      await next.ready();
       params = next.params;
       optState = next.state;
       loss = g.loss;

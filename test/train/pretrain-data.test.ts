@@ -20,7 +20,7 @@ test("pretrainScenesFromDataset + runPretrain on a generated synthetic dataset",
     assert.deepEqual(s.valViews, [0, 8]);
     assert.equal(s.trainViews.length, 14);
     assert.ok(!s.trainViews.includes(0) && !s.trainViews.includes(8));
-    const r = runPretrain(scenes, { config: TINY_ENCODER, steps: 2, out: join(dir, "enc.safetensors"), maxPairs: 64, checkpointEvery: 2 });
+    const r = await runPretrain(scenes, { config: TINY_ENCODER, steps: 2, out: join(dir, "enc.safetensors"), maxPairs: 64, checkpointEvery: 2 });
     assert.equal(r.steps, 2);
     assert.ok(Number.isFinite(r.loss));
     assert.equal(loadEncoderCheckpoint(join(dir, "enc.safetensors")).step, 2);

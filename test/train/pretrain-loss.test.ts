@@ -7,11 +7,11 @@ import { TINY_ENCODER } from "../../src/models/gaussian-encoder/config.ts";
 import { runPretrain } from "../../src/train/pretrain/run.ts";
 import { ringScene } from "./pretrain-scenes.ts";
 
-test("runPretrain: the training loss falls on a repeated tiny scene", () => {
+test("runPretrain: the training loss falls on a repeated tiny scene", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rtgs2-pre-loss-"));
   try {
     const losses: number[] = [];
-    runPretrain([ringScene(2)], {
+    await runPretrain([ringScene(2)], {
       config: TINY_ENCODER,
       steps: 8,
       seed: 5,

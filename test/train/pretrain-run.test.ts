@@ -15,13 +15,13 @@ import { ConfigError } from "../../src/core/errors.ts";
 import { toHost } from "../nn/helpers.ts";
 import { Rng } from "../../src/core/rng.ts";
 
-test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical to an uninterrupted run", () => {
+test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical to an uninterrupted run", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rtgs2-pre-"));
   try {
     const scenes = [ringScene(1)];
     const common = { config: TINY_ENCODER, seed: 3, maxPairs: 32, checkpointEvery: 2, valPairs: 1 };
     const outA = join(dir, "a.safetensors");
-    const a = runPretrain(scenes, { ...common, steps: 4, out: outA, log: join(dir, "a.jsonl") });
+    const a = await runPretrain(scenes, { ...common, steps: 4, out: outA, log: join(dir, "a.jsonl") });
     assert.equal(a.steps, 4);
     assert.equal(a.stepsThisRun, 4);
     assert.equal(a.stoppedEarly, false);
@@ -42,8 +42,8 @@ test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical
 
     // 2 steps, stop, resume to 4: identical weights and held-out loss at step 4.
     const outB = join(dir, "b.safetensors");
-    runPretrain(scenes, { ...common, steps: 2, out: outB, log: join(dir, "b.jsonl") });
-    const b = runPretrain(scenes, { ...common, steps: 4, out: outB, resume: true, log: join(dir, "b.jsonl") });
+    await runPretrain(scenes, { ...common, steps: 2, out: outB, log: join(dir, "b.jsonl") });
+    const b = await runPretrain(scenes, { ...common, steps: 4, out: outB, resume: true, log: join(dir, "b.jsonl") });
     assert.equal(b.resumedFrom, lastPathOf(outB));
     assert.equal(b.steps, 4);
     assert.equal(b.stepsThisRun, 2);
@@ -56,7 +56,7 @@ test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical
       assert.deepEqual(toHost(arr.ref), toHost((pb.get(path) as typeof arr).ref), path);
     }
     assert.deepEqual(b.val.map((v) => v.loss), [a.val[1].loss]);
-    assert.throws(
+    await assert.rejects(
       () => runPretrain(scenes, { ...common, steps: 6, out: outB, resume: true, lr: 2e-3 }),
       (e: unknown) => e instanceof ConfigError && e.field === "lr" && /needs the run's lr 0\.001/.test(e.message),
     );
@@ -65,7 +65,7 @@ test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical
 
     // A stop request after step 1 (as a time budget would) checkpoints and evaluates there.
     const outC = join(dir, "c.safetensors");
-    const c1 = runPretrain(scenes, { ...common, steps: 4, out: outC, shouldStop: (s) => s === 1 });
+    const c1 = await runPretrain(scenes, { ...common, steps: 4, out: outC, shouldStop: (s) => s === 1 });
     assert.equal(c1.steps, 1);
     assert.equal(c1.stoppedEarly, true);
     assert.deepEqual(c1.val.map((v) => v.step), [1]);
@@ -76,11 +76,11 @@ test("runPretrain: checkpoints, best held-out checkpoint, and a resume identical
   }
 });
 
-test("runPretrain: bad settings are ConfigErrors naming the field", () => {
+test("runPretrain: bad settings are ConfigErrors naming the field", async () => {
   const common = { config: TINY_ENCODER, out: join(tmpdir(), "never.safetensors") };
-  assert.throws(() => runPretrain([], { ...common, steps: 1 }), (e: unknown) => e instanceof ConfigError && e.field === "data");
-  assert.throws(() => runPretrain([ringScene(1)], { ...common, steps: -1 }), (e: unknown) => e instanceof ConfigError && e.field === "steps");
-  assert.throws(
+  await assert.rejects(() => runPretrain([], { ...common, steps: 1 }), (e: unknown) => e instanceof ConfigError && e.field === "data");
+  await assert.rejects(() => runPretrain([ringScene(1)], { ...common, steps: -1 }), (e: unknown) => e instanceof ConfigError && e.field === "steps");
+  await assert.rejects(
     () => runPretrain([ringScene(1)], { ...common, steps: 1, checkpointEvery: 0 }),
     (e: unknown) => e instanceof ConfigError && e.field === "checkpointEvery",
   );
@@ -120,10 +120,10 @@ test("capPairPoints crop: the kept Gaussians nearest a centre both views see, up
   assert.throws(() => capPairPoints(kept, visA, visB, 100, new Rng(5), { mode: "crop" }), (e: unknown) => e instanceof ConfigError && e.field === "positions");
 });
 
-test("runPretrain --max-points: every pair padded to one fixed capacity set; trains and evaluates", () => {
+test("runPretrain --max-points: every pair padded to one fixed capacity set; trains and evaluates", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rtgs2-pre-cap-"));
   try {
-    const r = runPretrain([ringScene(1)], { config: TINY_ENCODER, seed: 3, maxPairs: 32, maxPoints: 120, checkpointEvery: 2, valPairs: 1, steps: 2, out: join(dir, "m.safetensors") });
+    const r = await runPretrain([ringScene(1)], { config: TINY_ENCODER, seed: 3, maxPairs: 32, maxPoints: 120, checkpointEvery: 2, valPairs: 1, steps: 2, out: join(dir, "m.safetensors") });
     assert.equal(r.steps, 2);
     assert.ok(Number.isFinite(r.loss) && Number.isFinite(r.val[0].loss));
     assert.ok(existsSync(join(dir, "m.safetensors")));

@@ -2,13 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { numpy as np, random } from "../../src/nn/jax.ts";
 import { AdamW } from "../../src/nn/optim.ts";
-import { refParams } from "../../src/nn/params.ts";
+import { disposeParams, refParams, type ParamTree } from "../../src/nn/params.ts";
 import { GaussianEncoder } from "../../src/models/gaussian-encoder/encoder.ts";
 import { TINY_ENCODER } from "../../src/models/gaussian-encoder/config.ts";
 import { makePairSample } from "../../src/train/pretrain/pair.ts";
 import { scenePairs } from "../../src/train/pretrain/pairs.ts";
 import { lookAtCamera } from "../../src/core/camera.ts";
-import { disposePair, pairLossAndGrad, preparePair } from "../../src/train/pretrain/step.ts";
+import { disposePair, pairLoss, pairLossAndGrad, pairLossAndGradAsync, preparePair } from "../../src/train/pretrain/step.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { augmentView, axisAngleMatrix, voxelSubsample } from "../../src/train/pretrain/augment.ts";
 import { infoNCE, l2Normalize, sampleCorrespondences } from "../../src/train/pretrain/infonce.ts";
@@ -190,6 +190,41 @@ test("a tiny pre-training run on one pair: the InfoNCE loss decreases", () => {
   const tail = (losses[6] + losses[7]) / 2;
   assert.ok(tail < head - 0.2, `losses ${losses.map((l) => l.toFixed(3)).join(", ")}`);
   opt.dispose();
+  disposePair(pair);
+});
+
+test("the jitted step (sync and async reads) and the forward-only loss agree with the op-by-op step", async () => {
+  const cloud = randomCloud(8, 400, 0);
+  const encoder = new GaussianEncoder(TINY_ENCODER);
+  const kept = voxelSubsample(cloud.positions, 0.05, new Rng(1));
+  const all = Uint32Array.from({ length: 400 }, (_, i) => i);
+  const sample = makePairSample(cloud, kept, all.subarray(0, 300), all.subarray(100), new Rng(2), { maxPairs: 64 });
+  const pair = preparePair(encoder, sample);
+  const params = encoder.init(new Rng(3));
+  const state = encoder.initState();
+  const run = async (mode: "eager" | "jit" | "async"): Promise<{ loss: number; grads: number[] }> => {
+    const o = { train: false, jit: mode !== "eager" };
+    const r =
+      mode === "async"
+        ? await pairLossAndGradAsync(encoder, refParams(params), refParams(state), pair, o)
+        : pairLossAndGrad(encoder, refParams(params), refParams(state), pair, o);
+    // Read asynchronously: after an asynchronous step the gradient may still be computing.
+    const grads = Array.from((await r.grads.data()) as Float32Array);
+    disposeParams(r.state as ParamTree);
+    return { loss: r.loss, grads };
+  };
+  const eager = await run("eager");
+  for (const mode of ["jit", "async"] as const) {
+    const r = await run(mode);
+    assert.ok(Math.abs(r.loss - eager.loss) <= 1e-5 * eager.loss, `${mode} loss ${r.loss} vs ${eager.loss}`);
+    assertClose(r.grads, eager.grads, 1e-4, 1e-4, `${mode} gradient`);
+  }
+  for (const jit of [false, true]) {
+    const loss = await pairLoss(encoder, refParams(params), refParams(state), pair, { train: false, jit });
+    assert.ok(Math.abs(loss - eager.loss) <= 1e-5 * eager.loss, `forward-only (jit ${jit}) ${loss} vs ${eager.loss}`);
+  }
+  disposeParams(params);
+  disposeParams(state as ParamTree);
   disposePair(pair);
 });
 

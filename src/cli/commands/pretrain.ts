@@ -71,7 +71,7 @@ export function registerPretrain(program: Command): void {
     .option("--val-pairs <k>", "held-out view pairs per evaluation (from the splits.val frames)", "8")
     .option("--seed <s>", "seed of pairs, subsampling, augmentation and initialization", "0")
     .option("--log <file>", "JSONL log of per-step losses and held-out losses (default: <ckpt> with .jsonl)")
-    .option("--jit", "run each step as one compiled jax-js function (slower and heap-hungry in jax-js 0.1.25; default op by op)")
+    .option("--no-jit", "run each step op by op instead of as one compiled jax-js function (slower; more heap)")
     .option("--json", "print one JSON object")
     .action(async (flags: PretrainFlags) => {
       const { encoderConfig } = await import("../../models/gaussian-encoder/config.ts");
@@ -95,14 +95,14 @@ export function registerPretrain(program: Command): void {
         valPairs: parseIntFlag(flags.valPairs, "--val-pairs", 0),
         seed: parseIntFlag(flags.seed, "--seed", 0),
         log: flags.log ?? logPathOf(flags.out),
-        jit: flags.jit === true,
+        jit: flags.jit !== false,
         timeBudgetMs: minutes === undefined ? undefined : minutes * 60_000,
       };
       const { pretrainScenesFromDataset } = await import("../../train/pretrain/data.ts");
       const { runPretrain } = await import("../../train/pretrain/run.ts");
       const scenes = pretrainScenesFromDataset(flags.data);
       let bar = createProgress("pretrain", 1, { quiet: true });
-      const result = runPretrain(scenes, {
+      const result = await runPretrain(scenes, {
         ...options,
         onStart: ({ steps: total, startStep }) => {
           bar = createProgress("pretrain", total);

@@ -17,13 +17,15 @@ export function indexArray(index: Int32Array): np.Array {
 }
 
 /**
- * `x[index]` along axis 0. The gathered rows are multiplied by an array of ones: under `jit(grad(…))` jax-js
+ * `x[index]` along axis 0. The gathered rows are multiplied by a row of ones: under `jit(grad(…))` jax-js
  * 0.1.25 fails ("routine primitive scatter input is not imm") when the cotangent reaching `take` is still an
- * unmaterialized expression (e.g. a max's or a sum's vjp); the product makes the cotangent a real buffer.
+ * unmaterialized expression (e.g. a max's or a sum's vjp); the product with a broadcast array makes the
+ * cotangent a real buffer (a scalar does not). One row, not the gather's full shape: a jitted function keeps
+ * its constants as buffers for its lifetime, and full-size ones held 1.4 GiB of a lite pre-training step's heap.
  */
 export function takeRows(x: np.Array, index: np.Array): np.Array {
   const rows = index.shape[0];
-  const shape = [rows, ...x.shape.slice(1)];
+  const shape = x.ndim > 1 ? [1, ...x.shape.slice(1)] : [rows];
   return np.take(x, index, 0).mul(np.ones(shape, { dtype: x.dtype }));
 }
 

@@ -44,28 +44,36 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   }
   if (device === "wasm") {
     await init("wasm");
-    await warnIfAllocatorUnpatched();
+    await warnIfJaxUnpatched();
   }
   defaultDevice(device);
   current = { device, threads: device === "wasm" ? shimThreads : 1 };
   return current;
 }
 
+/** The markers scripts/patch-jax.mjs leaves in @jax-js/jax's dist files, one per patch. */
+const JAX_PATCH_MARKERS = ["rtgs2: geometric size classes", "rtgs2: scatter row fast path", "rtgs2: jit buffer reuse"];
+
 /**
- * One stderr line when jax-js's wasm allocator lacks the postinstall patch (scripts/patch-jax.mjs, skipped by
- * `npm ci --ignore-scripts`): without it, long runs exhaust the 4 GiB wasm heap with no hint why. Node only.
+ * One stderr line when @jax-js/jax lacks a postinstall patch (scripts/patch-jax.mjs, skipped by `npm ci
+ * --ignore-scripts`): without them long runs exhaust the 4 GiB wasm heap, and pre-training is several times
+ * slower, with no hint why. Node only.
  */
-async function warnIfAllocatorUnpatched(): Promise<void> {
+async function warnIfJaxUnpatched(): Promise<void> {
   if (typeof process === "undefined" || process.versions?.node === undefined) return;
   try {
     const { createRequire } = await import("node:module");
     const { readdirSync, readFileSync } = await import("node:fs");
     const { dirname, join } = await import("node:path");
     const dist = dirname(createRequire(import.meta.url).resolve("@jax-js/jax"));
-    const backends = readdirSync(dist).filter((n) => /^backend-.*\.c?js$/.test(n));
-    const patched = backends.some((n) => readFileSync(join(dist, n), "utf8").includes("rtgs2: geometric size classes"));
-    if (!patched) {
-      process.stderr.write("rtgs2: warning: @jax-js/jax's wasm allocator is unpatched (run `node scripts/patch-jax.mjs`); long runs may exhaust its 4 GiB heap\n");
+    const sources = readdirSync(dist)
+      .filter((n) => /^(backend-.*|index)\.c?js$/.test(n))
+      .map((n) => readFileSync(join(dist, n), "utf8"));
+    const missing = JAX_PATCH_MARKERS.filter((m) => !sources.some((src) => src.includes(m)));
+    if (missing.length > 0) {
+      process.stderr.write(
+        `rtgs2: warning: @jax-js/jax lacks rtgs2's patches (${missing.map((m) => m.slice("rtgs2: ".length)).join(", ")}; run \`node scripts/patch-jax.mjs\`); long runs may exhaust its 4 GiB heap\n`,
+      );
     }
   } catch {
     // jax-js not resolvable from here (a bundled browser build): nothing to check.

@@ -16,7 +16,7 @@ import type { Camera } from "../../core/camera.ts";
 import { AdamW, type AdamWState } from "../../nn/optim.ts";
 import { JsonlLogger } from "../../nn/train.ts";
 import { loadCheckpoint } from "../../nn/checkpoint.ts";
-import { disposeParams, refParams, type ParamTree } from "../../nn/params.ts";
+import { disposeParams, flattenParams, refParams, type ParamTree } from "../../nn/params.ts";
 import type { GaussianEncoderConfig } from "../../models/gaussian-encoder/config.ts";
 import { GaussianEncoder, type GaussianEncoderParams } from "../../models/gaussian-encoder/encoder.ts";
 import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
@@ -27,7 +27,7 @@ import { capPairPoints, type PairCapMode } from "./pair-cap.ts";
 import { INFONCE_MAX_PAIRS, INFONCE_TEMPERATURE } from "./infonce.ts";
 import { makePairSample } from "./pair.ts";
 import { scenePairs, type TrainingPair } from "./pairs.ts";
-import { disposePair, pairLossAndGrad, preparePair, type DevicePair } from "./step.ts";
+import { disposePair, pairLoss, pairLossAndGradAsync, preparePair, type DevicePair } from "./step.ts";
 import { bucketCapacities, maxCapacities, planCapacities, planEncoder, type PlanCapacities } from "../../models/gaussian-encoder/levels.ts";
 import type { PairSample } from "./pair.ts";
 
@@ -78,9 +78,8 @@ export interface PretrainOptions {
   /** JSONL log: `{step, loss, seconds}` per step and `{step, valLoss}` per evaluation; a resume keeps earlier lines. */
   log?: string;
   /**
-   * Compile each step's loss and gradient with jax-js `jit` (see `PairLossOptions.jit`). Default false: on the
-   * lite config at 5000 pair rows the jitted step measured 17.5 s against 7.5 s op by op, and its wasm heap grew
-   * past 4 GiB within 5 steps where op by op ran on.
+   * Compile each step's loss and gradient with jax-js `jit` (see `PairLossOptions.jit`). Default true; `false`
+   * runs op by op (slower, and its heap grows with the pair size much faster).
    */
   jit?: boolean;
   /** Progress callback after each step. */
@@ -129,7 +128,7 @@ export const PRETRAIN_EPOCHS = 100;
  * and `rtgs2 export` read), `lastPath` the full training state (plus AdamW moments and the RNG) that `resume`
  * continues from. Without held-out pairs `out` gets the last state's weights at every checkpoint.
  */
-export function runPretrain(scenes: readonly PretrainScene[], options: PretrainOptions): PretrainResult {
+export async function runPretrain(scenes: readonly PretrainScene[], options: PretrainOptions): Promise<PretrainResult> {
   if (scenes.length === 0) throw new ConfigError("data", "no training scenes");
   if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 0)) {
     throw new ConfigError("steps", `must be a non-negative integer, got ${options.steps}`);
@@ -147,7 +146,7 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const encoder = new GaussianEncoder(options.config);
   const opt = new AdamW({ weightDecay: options.weightDecay ?? 1e-5, maxGradNorm: options.clip ?? 1 });
   const lr = options.lr ?? 1e-3;
-  const jit = options.jit ?? false;
+  const jit = options.jit ?? true;
   // The settings a resume must share with the run it continues (the step count and time budget may change).
   const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel, maxPoints: maxPoints ?? 0, pairCap: options.pairCap ?? "thin" };
   // Settings added after the first checkpoints were written, with the value those runs used.
@@ -251,18 +250,15 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     }
   };
 
-  const heldOutLoss = (): number => {
+  const heldOutLoss = async (): Promise<number> => {
     let sum = 0;
     for (let k = 0; k < valCount; k++) {
       const { scene, pair } = heldOut[k];
       const s = scenes[scene];
       const r = new Rng(seed).fork(`val${k}`);
       const dp = preparedPair(s, pair, r, undefined);
-      const g = pairLossAndGrad(encoder, refParams(params), refParams(state), dp, { train: false, tau, jit });
-      disposeParams(g.grads);
-      disposeParams(g.state as ParamTree);
+      sum += await pairLoss(encoder, refParams(params), refParams(state), dp, { train: false, tau, jit });
       disposePair(dp);
-      sum += g.loss;
     }
     return sum / Math.max(1, valCount);
   };
@@ -277,9 +273,12 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
   const saveLast = (): void =>
     saveEncoderCheckpoint(lastPath, options.config, params, state, { optimizer: optState, step, rng: rng.getState(), metadata: metadata() });
   const saveBest = (): void => saveEncoderCheckpoint(options.out, options.config, params, state, { step, metadata: metadata() });
-  const checkpoint = (): void => {
+  const checkpoint = async (): Promise<void> => {
+    // Saving reads synchronously, which jax-js refuses while any input is still being computed by the pool
+    // (the update's parameter vector, the BatchNorm statistics); read every tensor asynchronously first.
+    await Promise.all([...flattenParams(params), ...flattenParams(state as ParamTree)].map(([, a]) => a.ref.data()));
     if (valCount > 0) {
-      const v = heldOutLoss();
+      const v = await heldOutLoss();
       val.push({ step, loss: v });
       logger?.log({ step, valLoss: v });
       if (v < bestLoss) {
@@ -305,11 +304,14 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     const pair = trainPairs[si][rng.int(trainPairs[si].length)];
     const dp = preparedPair(s, pair, rng, rng);
     const key = random.key(rng.int(2 ** 31));
-    const g = pairLossAndGrad(encoder, refParams(params), state, dp, { train: true, key, tau, jit });
+    // Read asynchronously, so the kernels run on every pool thread; the update must finish before the next
+    // synchronous read (a checkpoint) or the next pair's loss.
+    const g = await pairLossAndGradAsync(encoder, refParams(params), state, dp, { train: true, key, tau, jit });
     disposePair(dp);
     state = g.state;
     const next = opt.step(params, g.grads, optState, lr);
     next.gradNorm.dispose();
+    await next.ready();
     params = next.params;
     optState = next.state;
     step++;
@@ -321,14 +323,14 @@ export function runPretrain(scenes: readonly PretrainScene[], options: PretrainO
     const stop =
       step < targetSteps &&
       ((options.timeBudgetMs !== undefined && performance.now() - t0 >= options.timeBudgetMs) || options.shouldStop?.(step) === true);
-    if (step % every === 0 || step === targetSteps || stop) checkpoint();
+    if (step % every === 0 || step === targetSteps || stop) await checkpoint();
     if (stop) {
       stoppedEarly = true;
       break;
     }
   }
   // A run with nothing left to do (resumed at its target, or zero steps) still leaves both files behind.
-  if (taken === 0 && (!existsSync(lastPath) || !existsSync(options.out))) checkpoint();
+  if (taken === 0 && (!existsSync(lastPath) || !existsSync(options.out))) await checkpoint();
   const seconds = (performance.now() - t0) / 1000;
   opt.dispose();
   const loss = recent.length > 0 ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN;

@@ -129,6 +129,22 @@ export function planCapacities(plan: EncoderPlan): PlanCapacities {
   };
 }
 
+/**
+ * Where `plan` overflows `capacities` (the first stage and table that does), or null when it fits. Checked on the
+ * host before any device array exists, so a plan that does not fit leaks nothing.
+ */
+export function capacityOverflow(exact: PlanCapacities, capacities: PlanCapacities): string | null {
+  for (let s = 0; s < exact.points.length; s++) {
+    if (exact.points[s] > capacities.points[s]) return `stage ${s}: ${exact.points[s]} points exceed capacity ${capacities.points[s]}`;
+    if (exact.voxels[s] > capacities.voxels[s]) return `stage ${s}: ${exact.voxels[s]} voxels exceed capacity ${capacities.voxels[s]}`;
+    for (const [K, n] of Object.entries(exact.patches[s])) {
+      const cap = capacities.patches[s]?.[Number(K)];
+      if (cap === undefined || n > cap) return `stage ${s}: ${n} patches of ${K} exceed capacity ${cap ?? 0}`;
+    }
+  }
+  return null;
+}
+
 /** Element-wise maximum of capacities (chunks of one scene), each rounded up to a multiple of `multiple`. */
 export function maxCapacities(list: readonly PlanCapacities[], multiple = 1): PlanCapacities {
   if (list.length === 0) throw new ConfigError("capacities", "need at least one plan");
@@ -252,6 +268,10 @@ export function toDevicePlan(
   capacities: PlanCapacities = planCapacities(plan),
 ): DevicePlan {
   const S = plan.stages.length;
+  // Before any allocation: a retry with a thinner pair (pre-training) must not leak the tables of the stages
+  // that did fit (measured: ~20 MB a failed 20k-row pair, until the 4 GiB heap ran out).
+  const over = capacityOverflow(planCapacities(plan), capacities);
+  if (over !== null) throw new ConfigError("capacities", over);
   const stages: DeviceStage[] = [];
   let embed: DeviceVoxelGeometry | undefined;
   // Per stage: host voxel map and padded member index, needed by the previous stage's pooling.

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { numpy as np, random } from "../../src/nn/jax.ts";
+import { numpy as np, grad, random } from "../../src/nn/jax.ts";
 import { AdamW } from "../../src/nn/optim.ts";
 import { disposeParams, refParams, type ParamTree } from "../../src/nn/params.ts";
 import { GaussianEncoder } from "../../src/models/gaussian-encoder/encoder.ts";
@@ -136,6 +136,24 @@ test("infoNCE: hand-computed case, reference agreement, scale invariance and a g
   assertClose(toHost(np.sum(np.square(l2Normalize(a.arr.ref)), -1)), new Array(6).fill(1), 1e-12, 0, "unit rows");
   gradCheck((_p, x) => infoNCE(x, b.arr.ref, idx(i1), idx(i2), 0.5), {}, a.arr, rng, { samples: 6, eps: 1e-3, atol: 1e-5, rtol: 2e-3, what: "infoNCE (exp/log are float32-accurate)" });
   b.arr.dispose();
+});
+
+test("infoNCE with padded correspondences: loss and gradient equal the unpadded pairs", () => {
+  const rng = new Rng("pad");
+  const f1 = rng.fillNormal(new Float32Array(12 * 4));
+  const f2 = rng.fillNormal(new Float32Array(10 * 4));
+  const real1 = [0, 3, 5, 7, 11];
+  const real2 = [1, 2, 9, 4, 6];
+  const loss = (x: np.Array, padded: boolean): np.Array => {
+    const [a, b] = padded ? [[...real1, 0, 0, 0], [...real2, 0, 0, 0]] : [real1, real2];
+    const valid = padded ? np.array(new Float32Array([1, 1, 1, 1, 1, 0, 0, 0])) : undefined;
+    const y2 = np.array(f2).reshape([10, 4]);
+    return infoNCE(x, y2, np.array(Int32Array.from(a), { dtype: np.int32 }), np.array(Int32Array.from(b), { dtype: np.int32 }), 0.07, valid);
+  };
+  const x = (): np.Array => np.array(f1).reshape([12, 4]);
+  assertClose([loss(x(), true).item()], [loss(x(), false).item()], 1e-5, 1e-6, "loss");
+  const g = (padded: boolean): number[] => Array.from(toHost(grad((xx: np.Array) => loss(xx, padded))(x())));
+  assertClose(g(true), g(false), 1e-5, 1e-5, "gradient");
 });
 
 test("makePairSample: rows, batch and correspondences index the same Gaussians", () => {

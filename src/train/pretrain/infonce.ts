@@ -43,15 +43,22 @@ export function l2Normalize(x: np.Array, eps = 1e-12): np.Array {
  * target i for row i, averaged: −(1/m) Σᵢ log softmax(logitsᵢ)ᵢ. Consumes every argument.
  * @param f1 `[n1, D]` features of view 1; `f2` `[n2, D]` of view 2.
  * @param idx1 `[m]` int32 rows of view 1; `idx2` the matching rows of view 2.
+ * @param valid `[m]` 1 for a real correspondence, 0 for padding (a fixed count of rows keeps a compiled step's
+ *   shapes fixed): a padded row is left out of the mean and a padded column out of every softmax, so the loss
+ *   and its gradient are those of the real rows alone.
  */
-export function infoNCE(f1: np.Array, f2: np.Array, idx1: np.Array, idx2: np.Array, tau = INFONCE_TEMPERATURE): np.Array {
+export function infoNCE(f1: np.Array, f2: np.Array, idx1: np.Array, idx2: np.Array, tau = INFONCE_TEMPERATURE, valid?: np.Array): np.Array {
   if (!(tau > 0)) throw new ConfigError("tau", `must be positive, got ${tau}`);
   const q = l2Normalize(takeRows(f1, idx1));
   const k = l2Normalize(takeRows(f2, idx2));
   const positive = np.sum(q.ref.mul(k.ref), -1).mul(1 / tau);
-  const logits = np.matmul(q, k.transpose()).mul(1 / tau);
+  let logits = np.matmul(q, k.transpose()).mul(1 / tau);
+  // A large finite penalty rather than −∞, so no 0·∞ can appear in a vjp.
+  if (valid !== undefined) logits = logits.add(valid.ref.sub(1).mul(1e30).reshape([1, -1]));
   // Max-shifted log-sum-exp; the shift carries no gradient, as in every stable softmax.
   const shift = lax.stopGradient(np.max(logits.ref, -1, { keepdims: true }));
   const lse = np.log(np.sum(np.exp(logits.sub(shift.ref)), -1)).add(shift.reshape([-1]));
-  return np.mean(lse.sub(positive));
+  if (valid === undefined) return np.mean(lse.sub(positive));
+  const count = np.sum(valid.ref);
+  return np.sum(lse.sub(positive).mul(valid)).div(count);
 }

@@ -242,7 +242,7 @@ export async function runPretrain(scenes: readonly PretrainScene[], options: Pre
       const sample: PairSample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
       if (capacities === undefined) return preparePair(encoder, sample, planRng);
       try {
-        return preparePair(encoder, sample, planRng, { capacities });
+        return preparePair(encoder, sample, planRng, { capacities, correspondences: maxPairs });
       } catch (e) {
         if (!(e instanceof ConfigError) || attempt >= 8) throw e;
         cap = Math.floor(0.85 * Math.min(cap ?? Infinity, sample.n1 + sample.n2));

@@ -30,6 +30,8 @@ export interface DevicePair {
   input: np.Array;
   idx1: np.Array;
   idx2: np.Array;
+  /** `[m]` 1 for a real correspondence, 0 for padding (`PreparePairOptions.correspondences`). */
+  valid: np.Array;
 }
 
 /** Options of `preparePair`. */
@@ -47,6 +49,12 @@ export interface PreparePairOptions {
    * A pair that does not fit is a ConfigError naming the level; shrink it (fewer rows) and prepare it again.
    */
   capacities?: PlanCapacities;
+  /**
+   * Pad the correspondences to this many rows (masked out of the loss), so a pair with fewer shared Gaussians
+   * than the cap does not change the compiled step's shapes: each new count cost a trace and fresh buffers, and
+   * a 20k-row run's heap grew by 0.1–0.25 GiB at such pairs until it reached 4 GiB. Default: no padding.
+   */
+  correspondences?: number;
 }
 
 /**
@@ -64,17 +72,22 @@ export function preparePair(encoder: GaussianEncoder, sample: PairSample, rng?: 
   const input = new Float32Array(rows * INPUT_CHANNELS);
   input.set(sample.input);
   const m = sample.pairs.length / 2;
-  const i1 = new Int32Array(m);
-  const i2 = new Int32Array(m);
+  const slots = Math.max(m, options.correspondences ?? 0);
+  // Padding rows read row 0 of each view; `valid` removes them from the loss.
+  const i1 = new Int32Array(slots);
+  const i2 = new Int32Array(slots).fill(sample.n1);
+  const valid = new Float32Array(slots);
   for (let k = 0; k < m; k++) {
     i1[k] = sample.pairs[k * 2];
     i2[k] = sample.pairs[k * 2 + 1];
+    valid[k] = 1;
   }
   return {
     plan,
     input: np.array(input).reshape([rows, INPUT_CHANNELS]),
     idx1: indexArray(i1),
     idx2: indexArray(i2),
+    valid: np.array(valid),
   };
 }
 
@@ -84,6 +97,7 @@ export function disposePair(pair: DevicePair): void {
   pair.input.dispose();
   pair.idx1.dispose();
   pair.idx2.dispose();
+  pair.valid.dispose();
 }
 
 /** Result of one loss-and-gradient evaluation. */
@@ -115,6 +129,7 @@ type LossFn = (
   tables: np.Array[],
   i1: np.Array,
   i2: np.Array,
+  valid: np.Array,
   key: np.Array,
 ) => [[np.Array, EncoderBnStates], np.Array | null];
 
@@ -138,11 +153,11 @@ function compiledStep(encoder: GaussianEncoder, train: boolean, tau: number, wit
       throw new Error("unreachable");
     },
   };
-  const raw: LossFn = (p, s, x, tables, i1, i2, key) => {
+  const raw: LossFn = (p, s, x, tables, i1, i2, valid, key) => {
     if (!withKey) key.dispose();
     if (entry.template === null) throw new Error("compiled step called without a plan");
     const plan = withPlanArrays(entry.template, tables);
-    return lossAndMaybeGrad(encoder, p, s, x, plan, i1, i2, { train, tau, key: withKey ? key : undefined }, withGrad);
+    return lossAndMaybeGrad(encoder, p, s, x, plan, [i1, i2, valid], { train, tau, key: withKey ? key : undefined }, withGrad);
   };
   if (withGrad) {
     entry.fn = jit(raw as never) as unknown as LossFn;
@@ -164,14 +179,13 @@ function lossAndMaybeGrad(
   state: EncoderBnStates,
   x: np.Array,
   plan: DevicePlan,
-  i1: np.Array,
-  i2: np.Array,
+  [i1, i2, valid]: [np.Array, np.Array, np.Array],
   o: { train: boolean; tau: number; key: np.Array | undefined },
   withGrad: boolean,
 ): [[np.Array, EncoderBnStates], np.Array | null] {
   const f = (pp: GaussianEncoderParams): [np.Array, EncoderBnStates] => {
     const out = encoder.apply(pp, x, plan, { train: o.train, state, key: o.key });
-    return [infoNCE(out.y.ref, out.y, i1, i2, o.tau), out.state];
+    return [infoNCE(out.y.ref, out.y, i1, i2, o.tau, valid), out.state];
   };
   if (!withGrad) return [f(params), null];
   const [aux, grads] = valueAndGrad(f, { hasAux: true })(params) as unknown as [[np.Array, EncoderBnStates], GaussianEncoderParams];
@@ -193,12 +207,13 @@ function pairLossArrays(
     step.template = pair.plan;
     const tables = planArrays(pair.plan).map((a) => a.ref);
     try {
-      return step.fn(params, state, pair.input.ref, tables, pair.idx1.ref, pair.idx2.ref, options.key ?? random.key(0));
+      return step.fn(params, state, pair.input.ref, tables, pair.idx1.ref, pair.idx2.ref, pair.valid.ref, options.key ?? random.key(0));
     } finally {
       step.template = null;
     }
   }
-  return lossAndMaybeGrad(encoder, params, state, pair.input.ref, pair.plan, pair.idx1.ref, pair.idx2.ref, { train: options.train, tau, key: options.key }, withGrad);
+  const rows: [np.Array, np.Array, np.Array] = [pair.idx1.ref, pair.idx2.ref, pair.valid.ref];
+  return lossAndMaybeGrad(encoder, params, state, pair.input.ref, pair.plan, rows, { train: options.train, tau, key: options.key }, withGrad);
 }
 
 /**

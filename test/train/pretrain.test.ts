@@ -35,6 +35,23 @@ test("voxelSubsample: exactly one Gaussian per occupied 0.05 m voxel, seeded", (
   assert.notEqual(a[0], b[0]);
 });
 
+test("augmentView with a world rotation axis: heights along that axis only scaled and centred, any angle about it", () => {
+  const cloud = randomCloud(2, 500, 0);
+  const before = encodeInput(cloud);
+  const C = INPUT_CHANNELS;
+  const meanY = Array.from({ length: 500 }, (_, i) => before[i * C + 1]).reduce((a, b) => a + b, 0) / 500;
+  const angles = new Set<string>();
+  for (let seed = 0; seed < 4; seed++) {
+    const rows = before.slice();
+    const rec = augmentView(rows, new Rng(seed), { rotationAxis: "y", jitter: 0 });
+    // R·e_y = e_y: the y row and column of the rotation are those of the identity.
+    assertClose([rec.rotation[1], rec.rotation[3], rec.rotation[4], rec.rotation[5], rec.rotation[7]], [0, 0, 1, 0, 0], 1e-12, 0, "about y");
+    for (let i = 0; i < 500; i += 37) assert.ok(Math.abs(rows[i * C + 1] - rec.scale * (before[i * C + 1] - meanY)) < 1e-4);
+    angles.add(Math.atan2(rec.rotation[2], rec.rotation[0]).toFixed(3));
+  }
+  assert.equal(angles.size, 4, "a different angle per draw");
+});
+
 test("axisAngleMatrix: orthonormal, det 1, rotates about the axis", () => {
   const R = axisAngleMatrix([0, 0, 2], Math.PI / 2);
   assertClose(R, [0, -1, 0, 1, 0, 0, 0, 0, 1], 1e-12, 0, "90° about z");

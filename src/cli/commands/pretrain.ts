@@ -12,6 +12,13 @@ import { ConfigError } from "../../core/errors.ts";
 import { createProgress } from "../../core/progress.ts";
 import { parseIntFlag, printJson, say } from "../options.ts";
 import { parsePairCapMode } from "../../train/pretrain/pair-cap.ts";
+import { ROTATION_AXES, type RotationAxis } from "../../train/pretrain/augment.ts";
+
+function parseRotationAxis(text: string): RotationAxis {
+  const axis = ROTATION_AXES.find((a) => a === text);
+  if (axis === undefined) throw new ConfigError("--rotation-axis", `expected one of ${ROTATION_AXES.join(", ")}, got "${text}"`);
+  return axis;
+}
 
 interface PretrainFlags {
   data: string;
@@ -27,6 +34,7 @@ interface PretrainFlags {
   maxPairs: string;
   maxPoints?: string;
   pairCap: string;
+  rotationAxis: string;
   tau: string;
   checkpointEvery: string;
   valPairs: string;
@@ -66,6 +74,7 @@ export function registerPretrain(program: Command): void {
     .option("--max-pairs <n>", "most correspondences per pair in the InfoNCE loss", "4096")
     .option("--max-points <n>", "most encoder rows per pair (both views), thinning the subsampled scene to fit; a memory bound, not in the paper (default: no cap)")
     .option("--pair-cap <mode>", "how --max-points is met: thin (a uniform subset of the subsampled scene) or crop (a ball of it at full density)", "thin")
+    .option("--rotation-axis <axis>", "axis of the augmentation's random rotation: random (the paper's) or x, y, z (a world axis: the scene's up keeps gravity; y in rtgs2 synth rooms)", "random")
     .option("--tau <x>", "InfoNCE temperature", "0.07")
     .option("--checkpoint-every <n>", "checkpoint and held-out evaluation every N steps", "100")
     .option("--val-pairs <k>", "held-out view pairs per evaluation (from the splits.val frames)", "8")
@@ -90,6 +99,7 @@ export function registerPretrain(program: Command): void {
         maxPairs: parseIntFlag(flags.maxPairs, "--max-pairs", 1),
         maxPoints: flags.maxPoints === undefined ? undefined : parseIntFlag(flags.maxPoints, "--max-points", 2),
         pairCap: parsePairCapMode(flags.pairCap, "--pair-cap"),
+        rotationAxis: parseRotationAxis(flags.rotationAxis),
         tau: parseNumberFlag(flags.tau, "--tau", 0),
         checkpointEvery: parseIntFlag(flags.checkpointEvery, "--checkpoint-every", 1),
         valPairs: parseIntFlag(flags.valPairs, "--val-pairs", 0),

@@ -27,12 +27,24 @@ export function voxelSubsample(positions: Float32Array, voxel: number, rng: Rng)
   return Uint32Array.from(chosen).sort();
 }
 
+/**
+ * Choices of the augmentation's rotation axis. `random` is the paper's; a fixed world axis (y is up in the
+ * synthetic rooms, z in Replica and ScanNet) keeps gravity, which a linear probe needs to tell floor from ceiling.
+ */
+export const ROTATION_AXES = ["random", "x", "y", "z"] as const;
+export type RotationAxis = (typeof ROTATION_AXES)[number];
+
 /** Augmentation ranges; the defaults are the released code's. */
 export interface AugmentOptions {
   /** Uniform scale range (default [0.6, 1.2]). */
   scale?: [number, number];
-  /** Random rotation about a random axis (default true). */
+  /** Random rotation (default true). */
   rotate?: boolean;
+  /**
+   * The rotation's axis: `random` (default, the released code: rand(3) − 0.5) or a world axis, e.g. the scene's
+   * up axis, so a view keeps which way is up (not in the paper; see `ROTATION_AXES`).
+   */
+  rotationAxis?: RotationAxis;
   /** Std of the Gaussian jitter on opacity and colour (default 0.02). */
   jitter?: number;
 }
@@ -61,10 +73,15 @@ export function axisAngleMatrix(axis: readonly number[], angle: number): Float64
   ]);
 }
 
+function rotationAxisVector(axis: RotationAxis, rng: Rng): number[] {
+  if (axis === "random") return [rng.uniform() - 0.5, rng.uniform() - 0.5, rng.uniform() - 0.5];
+  return [axis === "x" ? 1 : 0, axis === "y" ? 1 : 0, axis === "z" ? 1 : 0];
+}
+
 /**
  * Augment one view's `[N·10]` input rows in place:
  * - scale s ~ U[0.6, 1.2] on xyz, and + ln s on the log-scales (§10 decision 5: the code multiplies them by s);
- * - rotation about axis rand(3) − 0.5 by 2π·(rand − 0.5);
+ * - rotation about axis rand(3) − 0.5 (or `rotationAxis`) by 2π·(rand − 0.5);
  * - centring: xyz ← R·s·(xyz − mean), the code's translation R·(−mean) of the scaled crop;
  * - N(0, jitter) on opacity and on each colour channel, clipped to [0, 1].
  * Scales are isotropic, so rotating the Gaussians' frames is not needed for their log-scales.
@@ -76,7 +93,7 @@ export function augmentView(rows: Float32Array, rng: Rng, options: AugmentOption
   const s = rng.uniform(lo, hi);
   const rotation = options.rotate === false
     ? Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1])
-    : axisAngleMatrix([rng.uniform() - 0.5, rng.uniform() - 0.5, rng.uniform() - 0.5], 2 * Math.PI * (rng.uniform() - 0.5));
+    : axisAngleMatrix(rotationAxisVector(options.rotationAxis ?? "random", rng), 2 * Math.PI * (rng.uniform() - 0.5));
   const centre: [number, number, number] = [0, 0, 0];
   for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) centre[k] += rows[i * C + INPUT_LAYOUT.xyz + k] / n;
   const jitter = options.jitter ?? 0.02;

@@ -22,7 +22,7 @@ import { GaussianEncoder, type GaussianEncoderParams } from "../../models/gaussi
 import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
 import type { EncoderInputSource } from "../../models/gaussian-encoder/input.ts";
 import { saveEncoderCheckpoint } from "../../models/gaussian-encoder/checkpoint.ts";
-import { voxelSubsample } from "./augment.ts";
+import { voxelSubsample, type RotationAxis } from "./augment.ts";
 import { capPairPoints, type PairCapMode } from "./pair-cap.ts";
 import { INFONCE_MAX_PAIRS, INFONCE_TEMPERATURE } from "./infonce.ts";
 import { makePairSample } from "./pair.ts";
@@ -65,6 +65,8 @@ export interface PretrainOptions {
   maxPoints?: number;
   /** How `maxPoints` is met (pair-cap.ts): `thin` (default) a uniform subset, `crop` a ball at full density. */
   pairCap?: PairCapMode;
+  /** Axis of the augmentation's rotation (augment.ts): `random` (default, the paper's) or a world axis. */
+  rotationAxis?: RotationAxis;
   /** Checkpoint and held-out evaluation every this many steps (default 100). */
   checkpointEvery?: number;
   /** Held-out pairs evaluated per evaluation, spread round-robin over the scenes (default 8). */
@@ -148,9 +150,9 @@ export async function runPretrain(scenes: readonly PretrainScene[], options: Pre
   const lr = options.lr ?? 1e-3;
   const jit = options.jit ?? true;
   // The settings a resume must share with the run it continues (the step count and time budget may change).
-  const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel, maxPoints: maxPoints ?? 0, pairCap: options.pairCap ?? "thin" };
+  const settings = { seed, lr, weightDecay: options.weightDecay ?? 1e-5, clip: options.clip ?? 1, tau, maxPairs, voxel, maxPoints: maxPoints ?? 0, pairCap: options.pairCap ?? "thin", rotationAxis: options.rotationAxis ?? "random" };
   // Settings added after the first checkpoints were written, with the value those runs used.
-  const settingDefaults: Record<string, number | string> = { pairCap: "thin" };
+  const settingDefaults: Record<string, number | string> = { pairCap: "thin", rotationAxis: "random" };
 
   // Pairs per scene come from their own seeded stream, so they do not depend on the step count.
   const pairRng = new Rng(seed).fork("pairs");
@@ -226,7 +228,7 @@ export async function runPretrain(scenes: readonly PretrainScene[], options: Pre
       const sc = scenes[si];
       const pair = trainPairs[si][r.int(trainPairs[si].length)];
       const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, maxPoints, r, capMode(sc));
-      const sample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
+      const sample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs, augment: { rotationAxis: settings.rotationAxis } });
       plans.push(planCapacities(planEncoder(sample.positions, options.config, { batch: sample.batch })));
     }
     const m = maxCapacities(plans);
@@ -239,7 +241,7 @@ export async function runPretrain(scenes: readonly PretrainScene[], options: Pre
     let cap = maxPoints;
     for (let attempt = 0; ; attempt++) {
       const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, cap, r, capMode(sc));
-      const sample: PairSample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs });
+      const sample: PairSample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs, augment: { rotationAxis: settings.rotationAxis } });
       if (capacities === undefined) return preparePair(encoder, sample, planRng);
       try {
         return preparePair(encoder, sample, planRng, { capacities, correspondences: maxPairs });

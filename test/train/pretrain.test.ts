@@ -196,13 +196,18 @@ test("makePairSample: rows, batch and correspondences index the same Gaussians",
   assert.deepEqual([...s.positions.subarray(0, 3)], [...s.input.subarray(0, 3)]);
 });
 
-test("a tiny pre-training run on one pair: the InfoNCE loss decreases", () => {
+/** A tiny encoder and one prepared pair of two overlapping views of a random cloud (400 Gaussians). */
+function tinyEncoderPair(): { encoder: GaussianEncoder; pair: ReturnType<typeof preparePair> } {
   const cloud = randomCloud(8, 400, 0);
   const encoder = new GaussianEncoder(TINY_ENCODER);
   const kept = voxelSubsample(cloud.positions, 0.05, new Rng(1));
   const all = Uint32Array.from({ length: 400 }, (_, i) => i);
   const sample = makePairSample(cloud, kept, all.subarray(0, 300), all.subarray(100), new Rng(2), { maxPairs: 64 });
-  const pair = preparePair(encoder, sample);
+  return { encoder, pair: preparePair(encoder, sample) };
+}
+
+test("a tiny pre-training run on one pair: the InfoNCE loss decreases", () => {
+  const { encoder, pair } = tinyEncoderPair();
   let params = encoder.init(new Rng(3));
   let state = encoder.initState();
   const opt = new AdamW({ weightDecay: 1e-5, maxGradNorm: 1 });
@@ -229,12 +234,7 @@ test("a tiny pre-training run on one pair: the InfoNCE loss decreases", () => {
 });
 
 test("the jitted step (sync and async reads) and the forward-only loss agree with the op-by-op step", async () => {
-  const cloud = randomCloud(8, 400, 0);
-  const encoder = new GaussianEncoder(TINY_ENCODER);
-  const kept = voxelSubsample(cloud.positions, 0.05, new Rng(1));
-  const all = Uint32Array.from({ length: 400 }, (_, i) => i);
-  const sample = makePairSample(cloud, kept, all.subarray(0, 300), all.subarray(100), new Rng(2), { maxPairs: 64 });
-  const pair = preparePair(encoder, sample);
+  const { encoder, pair } = tinyEncoderPair();
   const params = encoder.init(new Rng(3));
   const state = encoder.initState();
   const run = async (mode: "eager" | "jit" | "async"): Promise<{ loss: number; grads: number[] }> => {

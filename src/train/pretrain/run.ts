@@ -154,6 +154,8 @@ export async function runPretrain(scenes: readonly PretrainScene[], options: Pre
   // Settings added after the first checkpoints were written, with the value those runs used.
   const settingDefaults: Record<string, number | string> = { pairCap: "thin", rotationAxis: "random" };
 
+  const sampleOptions = { maxPairs, augment: { rotationAxis: settings.rotationAxis } };
+
   // Pairs per scene come from their own seeded stream, so they do not depend on the step count.
   const pairRng = new Rng(seed).fork("pairs");
   const trainPairs = scenes.map((s) => scenePairs(s.cloud.positions, s.cameras, pairRng, { views: s.trainViews }));
@@ -228,7 +230,7 @@ export async function runPretrain(scenes: readonly PretrainScene[], options: Pre
       const sc = scenes[si];
       const pair = trainPairs[si][r.int(trainPairs[si].length)];
       const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, maxPoints, r, capMode(sc));
-      const sample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs, augment: { rotationAxis: settings.rotationAxis } });
+      const sample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, sampleOptions);
       plans.push(planCapacities(planEncoder(sample.positions, options.config, { batch: sample.batch })));
     }
     const m = maxCapacities(plans);
@@ -241,7 +243,7 @@ export async function runPretrain(scenes: readonly PretrainScene[], options: Pre
     let cap = maxPoints;
     for (let attempt = 0; ; attempt++) {
       const kept = capPairPoints(voxelSubsample(sc.cloud.positions, voxel, r), pair.visibleA, pair.visibleB, cap, r, capMode(sc));
-      const sample: PairSample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, { maxPairs, augment: { rotationAxis: settings.rotationAxis } });
+      const sample: PairSample = makePairSample(sc.cloud, kept, pair.visibleA, pair.visibleB, r, sampleOptions);
       if (capacities === undefined) return preparePair(encoder, sample, planRng);
       try {
         return preparePair(encoder, sample, planRng, { capacities, correspondences: maxPairs });

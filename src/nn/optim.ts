@@ -43,9 +43,10 @@ export interface StepResult<P extends ParamTree> {
    */
   gradNorm: np.Array;
   /**
-   * Resolves once the update has run. Asynchronous loops await it before reading `params` and before passing
-   * `state` on: the leaves are lazy slices of one pending vector, and jax-js realizes such slices one by one
-   * through the pending update (measured: 190 ms for lite's 276 leaves against 49 ms after waiting here).
+   * Resolves once the update has run and every leaf of `params` is realized, so they can be read synchronously.
+   * Asynchronous loops await it before reading `params` and before passing `state` on: the leaves are lazy
+   * slices of one pending vector, and jax-js realizes such slices one by one through the pending update
+   * (measured: 190 ms for lite's 276 leaves against 49 ms after waiting for the update).
    */
   ready(): Promise<void>;
 }
@@ -127,12 +128,15 @@ export class AdamW {
     // The update returns four flat vectors (every output of a jitted call costs ~1.5 ms); cutting the new
     // parameters into leaves outside it is a millisecond of lazy slices. `params` gives only the layout here:
     // its arrays were consumed by the call, their shapes remain.
-    // The moments come from the same compiled update as `flat`; waiting on them (the caller's state, so no
-    // extra reference is held) lets the update run as one program before any leaf is read.
+    // `ready` first waits on the moments, which come from the same compiled update as `flat`, so the update runs
+    // as one program before any leaf is read; then on the leaves themselves, because a jitted program's outputs
+    // finish in any order and finished moments do not mean a finished parameter vector.
+    const leaves = splitLeaves(flat, params);
     const ready = async (): Promise<void> => {
       await blockUntilReady([newM, newV]);
+      await blockUntilReady(leaves);
     };
-    return { params: splitLeaves(flat, params), state: { step: t, m: newM, v: newV }, gradNorm: norm, ready };
+    return { params: leaves, state: { step: t, m: newM, v: newV }, gradNorm: norm, ready };
   }
 
   /** Release the compiled update and the cached masks. */

@@ -174,3 +174,31 @@ test("concatLeaves and splitLeaves round-trip a tree in flattenParams order; a v
   const five = [1, 2, 3, 4, 5].map((v) => np.array(new Float32Array([v, -v])));
   assert.deepEqual([...toHost(concatLeaves(five))], [1, -1, 2, -2, 3, -3, 4, -4, 5, -5]);
 });
+
+test("after an asynchronous AdamW step's ready(), every parameter reads synchronously and equals the synchronous step's", async () => {
+  // Large enough that the update's kernels go to the worker threads, where its outputs finish in any order.
+  const rng = new Rng("adamw-ready");
+  const host = [400 * 500, 300_000, 100_000].map((n) => Float32Array.from({ length: n }, () => rng.normal()));
+  const grads = Float32Array.from({ length: 600_000 }, () => rng.normal());
+  const run = async (asynchronous: boolean): Promise<number[][]> => {
+    let params = { a: np.array(host[0]).reshape([400, 500]), b: np.array(host[1]), c: { d: np.array(host[2]) } };
+    const opt = new AdamW({ weightDecay: 0.01, maxGradNorm: 1 });
+    let state = opt.init(params);
+    for (let t = 0; t < 3; t++) {
+      const r = opt.step(params, np.array(grads), state, 1e-2);
+      if (asynchronous) await r.ready();
+      r.gradNorm.dispose();
+      params = r.params;
+      state = r.state;
+      // A synchronous read straight after ready() threw "cannot read synchronously from a slot with async work"
+      // when ready() waited on the moments only.
+      if (asynchronous) for (const [, a] of flattenParams(params)) a.ref.dataSync();
+    }
+    const out = flattenParams(params).map(([, a]) => Array.from(toHost(a)));
+    state.m.dispose();
+    state.v.dispose();
+    opt.dispose();
+    return out;
+  };
+  assert.deepEqual(await run(true), await run(false));
+});

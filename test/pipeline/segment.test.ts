@@ -12,7 +12,9 @@ import { readProjectDataset } from "../../src/datasets/project.ts";
 import { readSplatSync } from "../../src/splat/io/index.ts";
 import { vdviConfig } from "../../src/models/configs.ts";
 import { VdviNet } from "../../src/models/vdvi/index.ts";
-import { saveVdviCheckpoint } from "../../src/train/semantic/checkpoint.ts";
+import { loadVdviCheckpoint, saveVdviCheckpoint } from "../../src/train/semantic/checkpoint.ts";
+import { loadEncoder } from "../../src/models/gaussian-encoder/scene-features.ts";
+import { disposeParams, type ParamTree } from "../../src/nn/params.ts";
 import { Segmenter, defaultCheckpointPath, segmentSize } from "../../src/pipeline/segment.ts";
 import { tinyDataset, FIXTURE_ENCODER } from "../train/semantic-fixture.ts";
 import { exportCheckpoint } from "../../src/cli/commands/export.ts";
@@ -78,6 +80,19 @@ test("a scene from another encoder is refused in one line; an absent checkpoint 
   seg.dispose();
   assert.throws(() => Segmenter.load(join(ds.dir, "missing.safetensors")), MissingFileError);
   if (!existsSync(defaultCheckpointPath())) assert.throws(() => Segmenter.load(), (e: unknown) => e instanceof ConfigError && /vdvi-lite/.test(e.message));
+});
+
+test("the committed VDVI models, semantic and depth, were trained on the committed default encoder's features", () => {
+  // Otherwise `rtgs2 encode` with no flags writes features the default model refuses, and the demo fails.
+  const encoder = loadEncoder();
+  disposeParams(encoder.params);
+  disposeParams(encoder.state as ParamTree);
+  for (const path of [defaultCheckpointPath(), join(defaultCheckpointPath(), "..", "vdvi-depth-lite.safetensors")]) {
+    const vdvi = loadVdviCheckpoint(path);
+    disposeParams(vdvi.params);
+    disposeParams(vdvi.state as unknown as ParamTree);
+    assert.equal(vdvi.encoder, encoder.id, `${path} was trained on encoder ${vdvi.encoder}, the default is ${encoder.id}`);
+  }
 });
 
 test("segment size: the network's size at its aspect, else the camera's aspect in multiples of 32", () => {

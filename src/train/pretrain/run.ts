@@ -9,14 +9,14 @@
  */
 import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { random } from "../../nn/jax.ts";
+import { random, blockUntilReady } from "../../nn/jax.ts";
 import { Rng } from "../../core/rng.ts";
 import { ConfigError, InvalidFileError } from "../../core/errors.ts";
 import type { Camera } from "../../core/camera.ts";
 import { AdamW, type AdamWState } from "../../nn/optim.ts";
 import { JsonlLogger } from "../../nn/train.ts";
 import { loadCheckpoint } from "../../nn/checkpoint.ts";
-import { disposeParams, flattenParams, refParams, type ParamTree } from "../../nn/params.ts";
+import { disposeParams, refParams, type ParamTree } from "../../nn/params.ts";
 import type { GaussianEncoderConfig } from "../../models/gaussian-encoder/config.ts";
 import { GaussianEncoder, type GaussianEncoderParams } from "../../models/gaussian-encoder/encoder.ts";
 import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
@@ -278,9 +278,10 @@ export async function runPretrain(scenes: readonly PretrainScene[], options: Pre
     saveEncoderCheckpoint(lastPath, options.config, params, state, { optimizer: optState, step, rng: rng.getState(), metadata: metadata() });
   const saveBest = (): void => saveEncoderCheckpoint(options.out, options.config, params, state, { step, metadata: metadata() });
   const checkpoint = async (): Promise<void> => {
-    // Saving reads synchronously, which jax-js refuses while any input is still being computed by the pool
-    // (the update's parameter vector, the BatchNorm statistics); read every tensor asynchronously first.
-    await Promise.all([...flattenParams(params), ...flattenParams(state as ParamTree)].map(([, a]) => a.ref.data()));
+    // Saving reads synchronously, which jax-js refuses while an input is still being computed by the pool. The
+    // parameters and moments are ready (`opt.step().ready()`); the BatchNorm statistics are outputs of the jitted
+    // loss, which may finish after the loss that was read, so wait for them here.
+    await blockUntilReady(state);
     if (valCount > 0) {
       const v = await heldOutLoss();
       val.push({ step, loss: v });

@@ -22,6 +22,39 @@ export function normalize3(a: Vec3): Vec3 {
   return [a[0] / n, a[1] / n, a[2] / n];
 }
 
+/** Rotation matrix exp([θ·a]×) about the axis `a` (any length but zero; Rodrigues' formula), row-major 3×3. */
+export function axisAngleMatrix(axis: readonly number[], angle: number): Mat3 {
+  const n = Math.hypot(axis[0], axis[1], axis[2]);
+  if (!(n > 0)) throw new RangeError("rotation axis must be non-zero");
+  const [x, y, z] = [axis[0] / n, axis[1] / n, axis[2] / n];
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  const t = 1 - c;
+  return Float64Array.from([
+    t * x * x + c, t * x * y - s * z, t * x * z + s * y,
+    t * x * y + s * z, t * y * y + c, t * y * z - s * x,
+    t * x * z - s * y, t * y * z + s * x, t * z * z + c,
+  ]);
+}
+
+/**
+ * The smallest rotation taking the direction `from` to the direction `to` (row-major 3×3): about their cross
+ * product; for opposite directions, a half turn about an axis perpendicular to both.
+ */
+export function rotationBetween(from: Vec3, to: Vec3): Mat3 {
+  const a = normalize3(from);
+  const b = normalize3(to);
+  const angle = Math.acos(Math.min(1, Math.max(-1, dot3(a, b))));
+  const axis = cross3(a, b);
+  if (norm3(axis) > 1e-9) return axisAngleMatrix(axis, angle);
+  if (angle < Math.PI / 2) return Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  // Opposite: any axis perpendicular to `a` will do; cross with the basis vector least aligned with it.
+  const least = [0, 1, 2].reduce((m, k) => (Math.abs(a[k]) < Math.abs(a[m]) ? k : m), 0);
+  const e: Vec3 = [0, 0, 0];
+  e[least] = 1;
+  return axisAngleMatrix(cross3(a, e), Math.PI);
+}
+
 export function identity4(): Mat4 {
   const m = new Float64Array(16);
   m[0] = m[5] = m[10] = m[15] = 1;

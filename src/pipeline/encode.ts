@@ -14,6 +14,7 @@ import { readProjectDataset } from "../datasets/project.ts";
 import { FEATURE_CHANNELS } from "../models/gaussian-encoder/config.ts";
 import type { LoadedEncoder } from "../models/gaussian-encoder/checkpoint.ts";
 import { encodeCloud } from "../models/gaussian-encoder/encode.ts";
+import { alignmentRotation, encoderUp, rotatePositions, sceneUp, type UpChoice } from "../models/gaussian-encoder/orientation.ts";
 import {
   DEFAULT_CHUNK_POINTS,
   ENCODER_COMMENT,
@@ -35,6 +36,11 @@ export interface EncodeSceneOptions {
   chunkPoints?: number;
   /** Called after each chunk of the current scene. */
   onChunk?: (done: number, total: number) => void;
+  /**
+   * The scene's up, for an encoder pre-trained about a fixed axis (orientation.ts): `auto` (default) asks the
+   * cameras, `none` encodes the scene as it is.
+   */
+  up?: UpChoice;
 }
 
 /** What `encodeScene` did. */
@@ -46,6 +52,10 @@ export interface EncodeSceneResult {
   target: "ply" | "sidecar";
   path: string;
   seconds: number;
+  /** The scene's up that was turned to the encoder's, or null when the encoder has no up or the scene none known. */
+  up: number[] | null;
+  /** True when the positions were rotated before encoding (the scene's up differs from the encoder's). */
+  rotated: boolean;
 }
 
 /** Encode one scene with a loaded encoder and store the features (skipping a scene already done with it). */
@@ -56,6 +66,9 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
   const cloud = splat.cloud;
   const target = toSidecar ? "sidecar" : "ply";
   const path = toSidecar ? sidecarPath(scene) : scene.splatPath;
+  const modelUp = encoderUp(loaded.metadata);
+  const up = modelUp === undefined ? undefined : sceneUp(options.up ?? "auto", scene.cameras);
+  const rotation = alignmentRotation(up, modelUp);
   const done = (skipped: boolean): EncodeSceneResult => ({
     scene: scene.name,
     gaussians: cloud.count,
@@ -63,6 +76,8 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
     target,
     path,
     seconds: (performance.now() - t0) / 1000,
+    up: up ?? null,
+    rotated: rotation !== undefined,
   });
   try {
     const have = loadSceneFeatures(scene, { encoder: loaded.id, splat });
@@ -70,7 +85,8 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
   } catch (e) {
     if (!(e instanceof MissingFileError || e instanceof InvalidFileError)) throw e;
   }
-  const features = encodeCloud(loaded.encoder, loaded.params, loaded.state, cloud, {
+  const input = rotation === undefined ? cloud : rotatePositions(cloud, rotation);
+  const features = encodeCloud(loaded.encoder, loaded.params, loaded.state, input, {
     chunkPoints: options.chunkPoints ?? DEFAULT_CHUNK_POINTS,
     onChunk: options.onChunk,
   });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,7 +9,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { ConfigError, InvalidFileError, MissingFileError } from "../../src/core/errors.ts";
 import { synthesizeDataset } from "../../src/scenes/dataset.ts";
 import { readProjectDataset } from "../../src/datasets/project.ts";
-import { readSplatSync } from "../../src/splat/io/index.ts";
+import { readSplatSync, writePly } from "../../src/splat/io/index.ts";
 import { readSafetensors } from "../../src/nn/safetensors.ts";
 import { TINY_ENCODER } from "../../src/models/gaussian-encoder/config.ts";
 import { GaussianEncoder } from "../../src/models/gaussian-encoder/encoder.ts";
@@ -17,6 +17,7 @@ import { saveEncoderCheckpoint, loadEncoderCheckpoint } from "../../src/models/g
 import { encodeCloud } from "../../src/models/gaussian-encoder/encode.ts";
 import {
   defaultEncoderPath,
+  encodeScene,
   encodeScenes,
   fileSha256,
   loadEncoder,
@@ -28,9 +29,9 @@ import {
 
 const bin = fileURLToPath(new URL("../../bin/rtgs2.js", import.meta.url));
 
-function saveTiny(path: string, seed: number): string {
+function saveTiny(path: string, seed: number, metadata: Record<string, string> = {}): string {
   const enc = new GaussianEncoder(TINY_ENCODER);
-  saveEncoderCheckpoint(path, TINY_ENCODER, enc.init(new Rng(seed)), enc.initState());
+  saveEncoderCheckpoint(path, TINY_ENCODER, enc.init(new Rng(seed)), enc.initState(), { metadata });
   return loadEncoderCheckpoint(path).id;
 }
 
@@ -105,6 +106,10 @@ test("rtgs2 encode: the committed default encoder, --json fields, a one-line err
     assert.equal(missing.stdout, "");
     assert.equal(missing.stderr.trim().split("\n").length, 1);
     assert.match(missing.stderr, /nope\.safetensors does not exist/);
+    const badUp = run("encode", "--up", "sideways", "--data", data, "--json");
+    assert.equal(badUp.status, 2, badUp.stderr);
+    assert.equal(badUp.stderr.trim().split("\n").length, 1);
+    assert.match(badUp.stderr, /--up.*sideways/);
     // No --encoder: the package's committed checkpoint, found from the package even with another working directory.
     const byDefault = run("encode", "--scene", join(data, "scene_000"), "--sidecar", "--json");
     assert.equal(byDefault.status, 0, byDefault.stderr);
@@ -118,6 +123,51 @@ test("rtgs2 encode: the committed default encoder, --json fields, a one-line err
     assert.equal(out.scenes, 1);
     assert.equal(out.gaussians, 1000);
     assert.ok(out.seconds > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("encode --up: an up-axis encoder sees a z-up copy of a y-up room as the room itself; a random-axis one turns nothing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtgs2-encode-up-"));
+  try {
+    const data = join(dir, "data");
+    await synthesizeDataset({ outDir: data, scenes: 1, frames: 4, width: 32, height: 24, seed: 6, gaussians: 1000, testScenes: 1, threads: 1, quiet: true });
+    const ckpt = join(dir, "enc-y.safetensors");
+    saveTiny(ckpt, 2, { pretrain: JSON.stringify({ rotationAxis: "y" }) });
+    const loaded = loadEncoder(ckpt);
+    const [room] = scenesToEncode({ scene: join(data, "scene_000") });
+    // The synthetic room is y-up and its cameras say so: nothing to turn.
+    const asIs = encodeScene(loaded, room, { sidecar: true });
+    assert.deepEqual([asIs.rotated, asIs.up], [false, [0, 1, 0]]);
+    const want = loadSceneFeatures(room, { encoder: loaded.id }).features;
+    // The same room stood on its side, z up: (x, y, z) → (x, −z, y).
+    const splat = readSplatSync(room.splatPath);
+    const p = splat.cloud.positions;
+    const positions = new Float32Array(p.length);
+    for (let i = 0; i < p.length; i += 3) [positions[i], positions[i + 1], positions[i + 2]] = [p[i], -p[i + 2], p[i + 1]];
+    const encodeZUp = (up: "+z" | "none", tag: string): Float32Array => {
+      const root = join(dir, tag);
+      mkdirSync(root);
+      const scene = { ...room, root, name: tag, splatPath: join(root, "point_cloud.ply") };
+      writePly(scene.splatPath, { ...splat.cloud, positions }, { comments: [] });
+      const r = encodeScene(loaded, scene, { sidecar: true, up });
+      assert.equal(r.rotated, up === "+z");
+      return loadSceneFeatures(scene, { encoder: loaded.id }).features;
+    };
+    const turned = encodeZUp("+z", "z-up");
+    let maxDiff = 0;
+    for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(turned[i] - want[i]));
+    assert.ok(maxDiff < 1e-4, `turned back to y-up, the features match the room's to ${maxDiff}`);
+    const sideways = encodeZUp("none", "z-up-as-is");
+    let moved = 0;
+    for (let i = 0; i < want.length; i++) moved = Math.max(moved, Math.abs(sideways[i] - want[i]));
+    assert.ok(moved > 1e-2, `encoded on its side the features differ (${moved}), so the test above can fail`);
+    // An encoder without an up axis (the paper's random-axis pre-training, or none recorded) turns nothing.
+    const plain = join(dir, "enc.safetensors");
+    saveTiny(plain, 2);
+    const r = encodeScene(loadEncoder(plain), { ...room, root: join(dir, "z-up"), splatPath: join(dir, "z-up", "point_cloud.ply") }, { sidecar: true, up: "+z" });
+    assert.deepEqual([r.rotated, r.up], [false, null]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

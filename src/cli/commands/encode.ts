@@ -1,5 +1,5 @@
 /**
- * `rtgs2 encode [--encoder CKPT] (--data DIR | --scene DIR) [--sidecar] [--chunk N] [--json]`: the frozen
+ * `rtgs2 encode [--encoder CKPT] (--data DIR | --scene DIR) [--sidecar] [--chunk N] [--up DIR] [--json]`: the frozen
  * Gaussian encoder over every scene, its 32-d features stored as `f_pc_0..31` in a project scene's ply or in a
  * `features.safetensors` sidecar (src/pipeline/encode.ts; ARCHITECTURE.md §4, §5). Scenes already encoded with
  * the same encoder are skipped. jax-js is imported only when the command runs.
@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import { createProgress } from "../../core/progress.ts";
 import { parseIntFlag, printJson, say } from "../options.ts";
+import { parseUpChoice } from "../../models/gaussian-encoder/orientation.ts";
 
 interface EncodeFlags {
   encoder?: string;
@@ -14,6 +15,7 @@ interface EncodeFlags {
   scene?: string;
   sidecar?: boolean;
   chunk?: string;
+  up: string;
   json?: boolean;
 }
 
@@ -26,9 +28,15 @@ export function registerEncode(program: Command): void {
     .option("--scene <dir>", "one scene folder of any supported layout")
     .option("--sidecar", "write SCENE/features.safetensors instead of rewriting a project scene's ply")
     .option("--chunk <n>", "most Gaussians in one chunk's core (memory bound)", "60000")
+    .option(
+      "--up <dir>",
+      "the scene's up, turned to the encoder's when it was pre-trained about one axis: auto (the cameras' mean image up, snapped to an axis within 15°), none, or +x -x +y -y +z -z",
+      "auto",
+    )
     .option("--json", "print one JSON object")
     .action(async (flags: EncodeFlags) => {
       const chunkPoints = parseIntFlag(flags.chunk ?? "60000", "--chunk", 1000);
+      const up = parseUpChoice(flags.up);
       const { encodeScenes, scenesToEncode, loadEncoder, defaultEncoderPath } = await import("../../pipeline/encode.ts");
       const scenes = scenesToEncode({ data: flags.data, scene: flags.scene });
       // Fail on a missing or bad checkpoint before starting the engine.
@@ -40,6 +48,7 @@ export function registerEncode(program: Command): void {
       const result = encodeScenes(scenes, encoderPath, {
         sidecar: flags.sidecar === true,
         chunkPoints,
+        up,
         onScene: (_r, done) => bar.update(done),
       });
       bar.done();
@@ -55,7 +64,8 @@ export function registerEncode(program: Command): void {
         });
       }
       for (const r of result.results) {
-        say(false, `${r.scene}: ${r.gaussians} Gaussians ${r.skipped ? "already encoded" : `encoded in ${r.seconds.toFixed(1)} s`} → ${r.path}`);
+        const turned = r.rotated && r.up !== null ? ` (scene up ${r.up.map((v) => v.toFixed(3)).join(",")} turned to the encoder's)` : "";
+        say(false, `${r.scene}: ${r.gaussians} Gaussians ${r.skipped ? "already encoded" : `encoded in ${r.seconds.toFixed(1)} s${turned}`} → ${r.path}`);
       }
       say(false, `${result.scenes} scenes, ${result.gaussians} Gaussians, ${result.seconds.toFixed(1)} s (encoder ${result.encoder.slice(0, 12)})`);
     });

@@ -5,7 +5,7 @@
  * Everything works in place or on copies of `[N·10]` input rows (`encodeInput` layout), in plain JS.
  */
 import type { Rng } from "../../core/rng.ts";
-import { ConfigError } from "../../core/errors.ts";
+import { axisAngleMatrix } from "../../core/math.ts";
 import { gridCoords } from "../../models/gaussian-encoder/serialization.ts";
 import { voxelize } from "../../models/gaussian-encoder/neighbourhood.ts";
 import { INPUT_CHANNELS, INPUT_LAYOUT } from "../../models/gaussian-encoder/input.ts";
@@ -56,21 +56,6 @@ export interface AugmentRecord {
   rotation: Float64Array;
   /** The centroid (before scaling) that was subtracted. */
   centre: [number, number, number];
-}
-
-/** Rotation matrix exp([θ·a]×) for a unit axis `a` (Rodrigues' formula, the closed form of the code's `expm`). */
-export function axisAngleMatrix(axis: readonly number[], angle: number): Float64Array {
-  const n = Math.hypot(axis[0], axis[1], axis[2]);
-  if (!(n > 0)) throw new ConfigError("axis", "rotation axis must be non-zero");
-  const [x, y, z] = [axis[0] / n, axis[1] / n, axis[2] / n];
-  const c = Math.cos(angle);
-  const s = Math.sin(angle);
-  const t = 1 - c;
-  return Float64Array.from([
-    t * x * x + c, t * x * y - s * z, t * x * z + s * y,
-    t * x * y + s * z, t * y * y + c, t * y * z - s * x,
-    t * x * z - s * y, t * y * z + s * x, t * z * z + c,
-  ]);
 }
 
 function rotationAxisVector(axis: RotationAxis, rng: Rng): number[] {

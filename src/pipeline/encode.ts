@@ -19,11 +19,13 @@ import {
   DEFAULT_CHUNK_POINTS,
   ENCODER_COMMENT,
   FEATURE_NAMES,
+  TURNED_UP_COMMENT,
   defaultEncoderPath,
   fileSha256,
   loadEncoder,
   loadSceneFeatures,
   sidecarPath,
+  turnedUpTag,
 } from "../models/gaussian-encoder/scene-features.ts";
 
 export * from "../models/gaussian-encoder/scene-features.ts";
@@ -52,7 +54,7 @@ export interface EncodeSceneResult {
   target: "ply" | "sidecar";
   path: string;
   seconds: number;
-  /** The scene's up that was turned to the encoder's, or null when the encoder has no up or the scene none known. */
+  /** The scene's up, matched to the encoder's; null when the encoder has no up or the scene's is not known. */
   up: number[] | null;
   /** True when the positions were rotated before encoding (the scene's up differs from the encoder's). */
   rotated: boolean;
@@ -69,6 +71,8 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
   const modelUp = encoderUp(loaded.metadata);
   const up = modelUp === undefined ? undefined : sceneUp(options.up ?? "auto", scene.cameras);
   const rotation = alignmentRotation(up, modelUp);
+  // Features depend on the turn too: a scene encoded by this encoder but turned otherwise is encoded again.
+  const turnedUp = rotation === undefined || up === undefined ? undefined : turnedUpTag(up);
   const done = (skipped: boolean): EncodeSceneResult => ({
     scene: scene.name,
     gaussians: cloud.count,
@@ -81,7 +85,7 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
   });
   try {
     const have = loadSceneFeatures(scene, { encoder: loaded.id, splat });
-    if (have.source === target) return done(true);
+    if (have.source === target && have.turnedUp === turnedUp) return done(true);
   } catch (e) {
     if (!(e instanceof MissingFileError || e instanceof InvalidFileError)) throw e;
   }
@@ -92,7 +96,7 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
   });
   if (toSidecar) {
     const tensors = new Map([["f_pc", { dtype: "F32" as const, shape: [cloud.count, FEATURE_CHANNELS], data: features }]]);
-    writeSafetensors(path, tensors, { encoder: loaded.id, plySha256: fileSha256(scene.splatPath) });
+    writeSafetensors(path, tensors, { encoder: loaded.id, plySha256: fileSha256(scene.splatPath), ...(turnedUp === undefined ? {} : { turnedUp }) });
   } else {
     const n = cloud.count;
     for (const name of [...cloud.extras.keys()]) if (/^f_pc_\d+$/.test(name)) cloud.extras.delete(name);
@@ -101,7 +105,11 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
       for (let i = 0; i < n; i++) ch[i] = features[i * FEATURE_CHANNELS + k];
       cloud.extras.set(FEATURE_NAMES[k], ch);
     }
-    const comments = [...splat.comments.filter((c) => !c.startsWith(ENCODER_COMMENT)), `${ENCODER_COMMENT}${loaded.id}`];
+    const comments = [
+      ...splat.comments.filter((c) => !c.startsWith(ENCODER_COMMENT) && !c.startsWith(TURNED_UP_COMMENT)),
+      `${ENCODER_COMMENT}${loaded.id}`,
+      ...(turnedUp === undefined ? [] : [`${TURNED_UP_COMMENT}${turnedUp}`]),
+    ];
     writePly(scene.splatPath, cloud, { comments });
   }
   return done(false);

@@ -156,6 +156,16 @@ test("encode --up: an up-axis encoder sees a z-up copy of a y-up room as the roo
       return loadSceneFeatures(scene, { encoder: loaded.id }).features;
     };
     const turned = encodeZUp("+z", "z-up");
+    // The turn is stored with the features: the same turn is skipped, another one encodes again.
+    const zScene = { ...room, root: join(dir, "z-up"), name: "z-up", splatPath: join(dir, "z-up", "point_cloud.ply") };
+    assert.equal(loadSceneFeatures(zScene).turnedUp, "0,0,1");
+    assert.equal(encodeScene(loaded, zScene, { sidecar: true, up: "+z" }).skipped, true);
+    assert.equal(encodeScene(loaded, zScene, { sidecar: true, up: "none" }).skipped, false);
+    assert.equal(loadSceneFeatures(zScene).turnedUp, undefined);
+    // Written into the ply (project layout), the turn is a comment beside the encoder's.
+    encodeScene(loaded, zScene, { up: "+z" });
+    assert.ok(readSplatSync(zScene.splatPath).comments.includes("rtgs2 encoder-turned-up 0,0,1"));
+    assert.deepEqual([loadSceneFeatures(zScene).source, loadSceneFeatures(zScene).turnedUp], ["ply", "0,0,1"]);
     let maxDiff = 0;
     for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(turned[i] - want[i]));
     assert.ok(maxDiff < 1e-4, `turned back to y-up, the features match the room's to ${maxDiff}`);
@@ -166,7 +176,7 @@ test("encode --up: an up-axis encoder sees a z-up copy of a y-up room as the roo
     // An encoder without an up axis (the paper's random-axis pre-training, or none recorded) turns nothing.
     const plain = join(dir, "enc.safetensors");
     saveTiny(plain, 2);
-    const r = encodeScene(loadEncoder(plain), { ...room, root: join(dir, "z-up"), splatPath: join(dir, "z-up", "point_cloud.ply") }, { sidecar: true, up: "+z" });
+    const r = encodeScene(loadEncoder(plain), zScene, { sidecar: true, up: "+z" });
     assert.deepEqual([r.rotated, r.up], [false, null]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

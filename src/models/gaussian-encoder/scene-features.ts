@@ -30,6 +30,11 @@ export function defaultEncoderPath(): string {
 export const FEATURE_SIDECAR = "features.safetensors";
 /** Prefix of the PLY comment naming the encoder whose features a ply holds. */
 export const ENCODER_COMMENT = "rtgs2 encoder ";
+/**
+ * Prefix of the PLY comment (and name of the sidecar metadata key, `turnedUp`) recording the scene's up that was
+ * turned to the encoder's before encoding (orientation.ts), as "x,y,z"; absent when nothing was turned.
+ */
+export const TURNED_UP_COMMENT = "rtgs2 encoder-turned-up ";
 /** Default chunk core size of `encodeScene` (Gaussians). */
 export const DEFAULT_CHUNK_POINTS = 60_000;
 
@@ -85,8 +90,17 @@ export function sidecarPath(scene: Pick<Scene, "root">): string {
 
 /** The encoder id a ply's comments name, if any. */
 export function plyEncoderId(comments: readonly string[]): string | undefined {
-  for (const c of comments) if (c.startsWith(ENCODER_COMMENT)) return c.slice(ENCODER_COMMENT.length).trim();
+  return commentValue(comments, ENCODER_COMMENT);
+}
+
+function commentValue(comments: readonly string[], prefix: string): string | undefined {
+  for (const c of comments) if (c.startsWith(prefix)) return c.slice(prefix.length).trim();
   return undefined;
+}
+
+/** The "x,y,z" tag of a scene's up direction as stored with its features. */
+export function turnedUpTag(up: readonly number[]): string {
+  return up.map((v) => Number(v.toFixed(6)) + 0).join(",");
 }
 
 /** `[N·32]` features held as `f_pc_0..31` extras, or undefined when any channel is missing or not float32. */
@@ -112,6 +126,8 @@ export interface SceneFeatures {
   source: "ply" | "sidecar";
   /** The file they were read from. */
   path: string;
+  /** The scene's up that was turned to the encoder's before encoding (`turnedUpTag`), when one was. */
+  turnedUp?: string;
 }
 
 /** Options of `loadSceneFeatures`. */
@@ -138,7 +154,8 @@ export function loadSceneFeatures(scene: Pick<Scene, "root" | "splatPath" | "nam
     const features = plyFeatures(cloud);
     if (features === undefined) throw new InvalidFileError(scene.splatPath, `names encoder ${plyId} but lacks float32 f_pc_0..${FEATURE_CHANNELS - 1}`);
     if (options.encoder === undefined || options.encoder === plyId) {
-      return { features, count: cloud.count, encoder: plyId, source: "ply", path: scene.splatPath };
+      const turnedUp = commentValue(splat.comments, TURNED_UP_COMMENT);
+      return { features, count: cloud.count, encoder: plyId, source: "ply", path: scene.splatPath, ...(turnedUp === undefined ? {} : { turnedUp }) };
     }
     mismatch = `${scene.splatPath}: features come from encoder ${plyId}, expected ${options.encoder}`;
   }
@@ -158,5 +175,6 @@ export function loadSceneFeatures(scene: Pick<Scene, "root" | "splatPath" | "nam
   if (options.encoder !== undefined && id !== options.encoder) throw new InvalidFileError(side, `features come from encoder ${id}, expected ${options.encoder}`);
   const sha = fileSha256(scene.splatPath);
   if (file.metadata.plySha256 !== sha) throw new InvalidFileError(side, `is stale: made for a ply with sha256 ${file.metadata.plySha256 ?? "(none)"}, the ply now has ${sha}`);
-  return { features: t.data as Float32Array, count: cloud.count, encoder: id, source: "sidecar", path: side };
+  const turnedUp = file.metadata.turnedUp;
+  return { features: t.data as Float32Array, count: cloud.count, encoder: id, source: "sidecar", path: side, ...(turnedUp === undefined ? {} : { turnedUp }) };
 }

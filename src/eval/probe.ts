@@ -340,8 +340,8 @@ export type ProbeInput =
    * come from one encoder: `encoder` when given, else the first scene's; `encoderId()` reports it once read.
    */
   | { kind: "features"; encoder?: string }
-  /** Features computed on the fly, e.g. a frozen encoder's `encodeCloud`. */
-  | { kind: "encoder"; encode: (cloud: GaussianCloud) => Float32Array };
+  /** Features computed on the fly, e.g. a frozen encoder's `encodeCloud` (the scene gives its cameras). */
+  | { kind: "encoder"; encode: (cloud: GaussianCloud, scene: Scene) => Float32Array };
 
 /** Per-Gaussian class indices of a cloud's `label` extra (IGNORE_LABEL where unlabelled). */
 export function cloudLabels(cloud: GaussianCloud, source: string): Uint16Array {
@@ -373,7 +373,7 @@ export function probeScene(scene: Scene, input: ProbeInput, features: { encoder?
         return f.features;
       }
       const cloud = scene.loadGaussians();
-      return input.kind === "raw" ? encodeInput(cloud) : input.encode(cloud);
+      return input.kind === "raw" ? encodeInput(cloud) : input.encode(cloud, scene);
     },
   };
 }

@@ -14,7 +14,7 @@ import { readProjectDataset } from "../datasets/project.ts";
 import { FEATURE_CHANNELS } from "../models/gaussian-encoder/config.ts";
 import type { LoadedEncoder } from "../models/gaussian-encoder/checkpoint.ts";
 import { encodeCloud } from "../models/gaussian-encoder/encode.ts";
-import { alignmentRotation, encoderUp, rotatePositions, sceneUp, type UpChoice } from "../models/gaussian-encoder/orientation.ts";
+import { alignToEncoder, type UpChoice } from "../models/gaussian-encoder/orientation.ts";
 import {
   DEFAULT_CHUNK_POINTS,
   ENCODER_COMMENT,
@@ -68,11 +68,9 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
   const cloud = splat.cloud;
   const target = toSidecar ? "sidecar" : "ply";
   const path = toSidecar ? sidecarPath(scene) : scene.splatPath;
-  const modelUp = encoderUp(loaded.metadata);
-  const up = modelUp === undefined ? undefined : sceneUp(options.up ?? "auto", scene.cameras);
-  const rotation = alignmentRotation(up, modelUp);
+  const { input, up, turned } = alignToEncoder(cloud, loaded.metadata, scene.cameras, options.up);
   // Features depend on the turn too: a scene encoded by this encoder but turned otherwise is encoded again.
-  const turnedUp = rotation === undefined || up === undefined ? undefined : turnedUpTag(up);
+  const turnedUp = turned && up !== undefined ? turnedUpTag(up) : undefined;
   const done = (skipped: boolean): EncodeSceneResult => ({
     scene: scene.name,
     gaussians: cloud.count,
@@ -81,7 +79,7 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
     path,
     seconds: (performance.now() - t0) / 1000,
     up: up ?? null,
-    rotated: rotation !== undefined,
+    rotated: turned,
   });
   try {
     const have = loadSceneFeatures(scene, { encoder: loaded.id, splat });
@@ -89,7 +87,6 @@ export function encodeScene(loaded: LoadedEncoder, scene: Scene, options: Encode
   } catch (e) {
     if (!(e instanceof MissingFileError || e instanceof InvalidFileError)) throw e;
   }
-  const input = rotation === undefined ? cloud : rotatePositions(cloud, rotation);
   const features = encodeCloud(loaded.encoder, loaded.params, loaded.state, input, {
     chunkPoints: options.chunkPoints ?? DEFAULT_CHUNK_POINTS,
     onChunk: options.onChunk,

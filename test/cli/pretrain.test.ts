@@ -103,6 +103,11 @@ test("pretrain --json on a generated dataset: checkpoints, log, resume, and expo
     assert.deepEqual([pj.trainScenes, pj.testScenes], [1, 1]);
     for (const k of ["mIoU", "mAcc", "oAcc"]) assert.ok(Number.isFinite(pj[k]) && (pj[k] as number) >= 0 && (pj[k] as number) <= 100, k);
     assert.ok("top20" in pj && Array.isArray(pj.perClass));
+    // Encoding in the probe (--encoder) gives the features `rtgs2 encode` stored, so the same probe.
+    const inline = rtgs2("probe", "--data", data, "--encoder", exported, "--epochs", "3", "--json");
+    assert.equal(inline.code, 0, inline.stderr);
+    const ij = JSON.parse(inline.stdout) as Record<string, unknown>;
+    assert.deepEqual([ij.input, ij.encoder, ij.mIoU, ij.oAcc], ["encoder", trained.id, pj.mIoU, pj.oAcc]);
     const raw = rtgs2("probe", "--data", data, "--raw", "--epochs", "3", "--json");
     assert.equal(raw.code, 0, raw.stderr);
     assert.equal((JSON.parse(raw.stdout) as { dim: number }).dim, 10);

@@ -10,7 +10,6 @@ import { ConfigError } from "../../core/errors.ts";
 import { createProgress } from "../../core/progress.ts";
 import { parseIntFlag, printJson, say } from "../options.ts";
 import { segmentationJson } from "../../metrics/segmentation.ts";
-import type { GaussianCloud } from "../../splat/cloud.ts";
 import type { GaussianEncoder, GaussianEncoderParams } from "../../models/gaussian-encoder/encoder.ts";
 import type { EncoderBnStates } from "../../models/gaussian-encoder/block.ts";
 
@@ -57,7 +56,8 @@ export function registerProbe(program: Command): void {
       let encoderId: string | undefined;
       if (flags.encoder !== undefined || flags.randomEncoder === true) {
         const { encodeCloud } = await import("../../models/gaussian-encoder/encode.ts");
-        let loaded: { encoder: GaussianEncoder; params: GaussianEncoderParams; state: EncoderBnStates };
+        const { alignToEncoder } = await import("../../models/gaussian-encoder/orientation.ts");
+        let loaded: { encoder: GaussianEncoder; params: GaussianEncoderParams; state: EncoderBnStates; metadata: Record<string, string> };
         if (flags.encoder !== undefined) {
           const { loadEncoderCheckpoint } = await import("../../models/gaussian-encoder/checkpoint.ts");
           const ck = loadEncoderCheckpoint(flags.encoder);
@@ -69,12 +69,14 @@ export function registerProbe(program: Command): void {
           const { GaussianEncoder } = await import("../../models/gaussian-encoder/encoder.ts");
           const { Rng } = await import("../../core/rng.ts");
           const encoder = new GaussianEncoder(encoderConfig(flags.config));
-          loaded = { encoder, params: encoder.init(new Rng(seed).fork("random-encoder")), state: encoder.initState() };
+          loaded = { encoder, params: encoder.init(new Rng(seed).fork("random-encoder")), state: encoder.initState(), metadata: {} };
           inputName = `random-encoder:${flags.config}`;
         }
         input = {
           kind: "encoder",
-          encode: (cloud: GaussianCloud) => encodeCloud(loaded.encoder, loaded.params, loaded.state, cloud, chunkPoints === undefined ? {} : { chunkPoints }),
+          // Turned to the encoder's up as `rtgs2 encode --up auto` does, so both probe the same features.
+          encode: (cloud, scene) =>
+            encodeCloud(loaded.encoder, loaded.params, loaded.state, alignToEncoder(cloud, loaded.metadata, scene.cameras).input, chunkPoints === undefined ? {} : { chunkPoints }),
         };
       } else if (flags.raw === true) {
         input = { kind: "raw" };

@@ -86,3 +86,27 @@ export function rotatePositions(cloud: EncoderInputSource, rotation: Mat3): Enco
   const { count, shDc, opacityLogits, logScales } = cloud;
   return { count, positions: out, shDc, opacityLogits, logScales };
 }
+
+/** What `alignToEncoder` did: the encoder's input, the scene's up it used, and whether positions were turned. */
+export interface AlignedInput {
+  input: EncoderInputSource;
+  /** The scene's up, matched to the encoder's; undefined when the encoder has no up or the scene's is unknown. */
+  up: Vec3 | undefined;
+  turned: boolean;
+}
+
+/**
+ * The encoder's input for a scene: `cloud` as it is, or turned so the scene's up (`choice`, from `cameras` for
+ * `auto`) meets the up of the encoder whose checkpoint metadata is `encoderMetadata`.
+ */
+export function alignToEncoder(
+  cloud: EncoderInputSource,
+  encoderMetadata: Readonly<Record<string, string>>,
+  cameras: readonly Camera[] | undefined,
+  choice: UpChoice = "auto",
+): AlignedInput {
+  const modelUp = encoderUp(encoderMetadata);
+  const up = modelUp === undefined ? undefined : sceneUp(choice, cameras);
+  const rotation = alignmentRotation(up, modelUp);
+  return { input: rotation === undefined ? cloud : rotatePositions(cloud, rotation), up, turned: rotation !== undefined };
+}

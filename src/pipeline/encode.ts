@@ -2,8 +2,10 @@
  * Per-Gaussian features for whole scenes (ARCHITECTURE.md §4): the frozen Gaussian encoder over every scene,
  * its L2-normalized 32-d output stored either as `f_pc_0..31` (float32) in a project-layout scene's
  * `point_cloud.ply`, with `comment rtgs2 encoder <id>`, or in a sidecar `SCENE/features.safetensors` for foreign
- * scenes (Inria output, real datasets, never rewritten in place) or on request. Loading encoders and reading
- * features back live in models/gaussian-encoder/scene-features.ts and are re-exported here as public API.
+ * scenes (Inria output, real datasets, never rewritten in place) or on request. A scene is first turned so its
+ * up meets an up-axis encoder's (models/gaussian-encoder/orientation.ts); the turn is stored with the features.
+ * Loading encoders and reading features back live in models/gaussian-encoder/scene-features.ts and are
+ * re-exported here as public API.
  */
 import { ConfigError, InvalidFileError, MissingFileError } from "../core/errors.ts";
 import { readSplatSync, writePly } from "../splat/io/index.ts";

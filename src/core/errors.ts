@@ -62,3 +62,10 @@ export class ShapeError extends Rtgs2Error {
     super(`${where}: expected shape ${expected}, got ${actual}`);
   }
 }
+
+/** `value` when it is one of `choices`, else a ConfigError naming `field`, the choices and the value. */
+export function parseChoice<T extends string>(choices: readonly T[], value: string, field: string): T {
+  const found = choices.find((c) => c === value);
+  if (found === undefined) throw new ConfigError(field, `expected one of ${choices.join(", ")}, got "${value}"`);
+  return found;
+}

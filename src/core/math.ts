@@ -22,6 +22,16 @@ export function normalize3(a: Vec3): Vec3 {
   return [a[0] / n, a[1] / n, a[2] / n];
 }
 
+/** The 3×3 identity, row-major. */
+export function identity3(): Mat3 {
+  return Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+}
+
+/** The unit vector along a world axis. */
+export function unitAxis(axis: "x" | "y" | "z"): Vec3 {
+  return [axis === "x" ? 1 : 0, axis === "y" ? 1 : 0, axis === "z" ? 1 : 0];
+}
+
 /** Rotation matrix exp([θ·a]×) about the axis `a` (any length but zero; Rodrigues' formula), row-major 3×3. */
 export function axisAngleMatrix(axis: readonly number[], angle: number): Mat3 {
   const n = Math.hypot(axis[0], axis[1], axis[2]);
@@ -47,7 +57,7 @@ export function rotationBetween(from: Vec3, to: Vec3): Mat3 {
   const angle = Math.acos(Math.min(1, Math.max(-1, dot3(a, b))));
   const axis = cross3(a, b);
   if (norm3(axis) > 1e-9) return axisAngleMatrix(axis, angle);
-  if (angle < Math.PI / 2) return Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  if (angle < Math.PI / 2) return identity3();
   // Opposite: any axis perpendicular to `a` will do; cross with the basis vector least aligned with it.
   const least = [0, 1, 2].reduce((m, k) => (Math.abs(a[k]) < Math.abs(a[m]) ? k : m), 0);
   const e: Vec3 = [0, 0, 0];

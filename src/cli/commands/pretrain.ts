@@ -8,17 +8,12 @@
  * jax-js is imported only when the command runs, so other commands start fast.
  */
 import type { Command } from "commander";
-import { ConfigError } from "../../core/errors.ts";
+import { ConfigError, parseChoice } from "../../core/errors.ts";
 import { createProgress } from "../../core/progress.ts";
 import { parseIntFlag, printJson, say } from "../options.ts";
 import { parsePairCapMode } from "../../train/pretrain/pair-cap.ts";
-import { ROTATION_AXES, type RotationAxis } from "../../train/pretrain/augment.ts";
+import { ROTATION_AXES } from "../../train/pretrain/augment.ts";
 
-function parseRotationAxis(text: string): RotationAxis {
-  const axis = ROTATION_AXES.find((a) => a === text);
-  if (axis === undefined) throw new ConfigError("--rotation-axis", `expected one of ${ROTATION_AXES.join(", ")}, got "${text}"`);
-  return axis;
-}
 
 interface PretrainFlags {
   data: string;
@@ -99,7 +94,7 @@ export function registerPretrain(program: Command): void {
         maxPairs: parseIntFlag(flags.maxPairs, "--max-pairs", 1),
         maxPoints: flags.maxPoints === undefined ? undefined : parseIntFlag(flags.maxPoints, "--max-points", 2),
         pairCap: parsePairCapMode(flags.pairCap, "--pair-cap"),
-        rotationAxis: parseRotationAxis(flags.rotationAxis),
+        rotationAxis: parseChoice(ROTATION_AXES, flags.rotationAxis, "--rotation-axis"),
         tau: parseNumberFlag(flags.tau, "--tau", 0),
         checkpointEvery: parseIntFlag(flags.checkpointEvery, "--checkpoint-every", 1),
         valPairs: parseIntFlag(flags.valPairs, "--val-pairs", 0),

@@ -6,9 +6,9 @@
  * log-scales, colour and opacity do not depend on the frame. An encoder pre-trained with random-axis rotation
  * (the paper's) has no up and sees every scene as it is.
  */
-import { ConfigError } from "../../core/errors.ts";
+import { parseChoice } from "../../core/errors.ts";
 import { meanImageUp, type Camera } from "../../core/camera.ts";
-import { dot3, rotationBetween, type Mat3, type Vec3 } from "../../core/math.ts";
+import { dot3, rotationBetween, unitAxis, type Mat3, type Vec3 } from "../../core/math.ts";
 import type { EncoderInputSource } from "./input.ts";
 
 /** Values of `rtgs2 encode --up`: from the cameras, not at all, or a signed world axis. */
@@ -18,12 +18,9 @@ export type UpChoice = (typeof UP_CHOICES)[number];
 /** An up estimated from the cameras within this angle of a world axis is taken to be that axis exactly. */
 export const SNAP_DEGREES = 15;
 
-const AXES: Record<string, Vec3> = { x: [1, 0, 0], y: [0, 1, 0], z: [0, 0, 1] };
-
 /** Parse an `--up` value. */
 export function parseUpChoice(value: string): UpChoice {
-  if ((UP_CHOICES as readonly string[]).includes(value)) return value as UpChoice;
-  throw new ConfigError("--up", `expected one of ${UP_CHOICES.join(", ")}, got "${value}"`);
+  return parseChoice(UP_CHOICES, value, "--up");
 }
 
 /**
@@ -40,7 +37,7 @@ export function encoderUp(metadata: Readonly<Record<string, string>>): Vec3 | un
   } catch {
     return undefined;
   }
-  return typeof axis === "string" && axis in AXES ? [...AXES[axis]] : undefined;
+  return axis === "x" || axis === "y" || axis === "z" ? unitAxis(axis) : undefined;
 }
 
 /** `direction` replaced by the nearest signed world axis when it lies within `SNAP_DEGREES` of it. */
@@ -62,7 +59,7 @@ export function sceneUp(choice: UpChoice, cameras: readonly Camera[] | undefined
   if (choice === "none") return undefined;
   if (choice === "auto") return cameras !== undefined && cameras.length > 0 ? snapToAxis(meanImageUp(cameras)) : undefined;
   const sign = choice[0] === "-" ? -1 : 1;
-  return AXES[choice[1]].map((v) => (v === 0 ? 0 : sign * v)) as Vec3;
+  return unitAxis(choice[1] as "x" | "y" | "z").map((v) => (v === 0 ? 0 : sign * v)) as Vec3;
 }
 
 /** The rotation taking the scene's up to the encoder's, or undefined when none is needed or either is unknown. */

@@ -5,7 +5,7 @@
  * Everything works in place or on copies of `[N·10]` input rows (`encodeInput` layout), in plain JS.
  */
 import type { Rng } from "../../core/rng.ts";
-import { axisAngleMatrix } from "../../core/math.ts";
+import { axisAngleMatrix, identity3, unitAxis } from "../../core/math.ts";
 import { gridCoords } from "../../models/gaussian-encoder/serialization.ts";
 import { voxelize } from "../../models/gaussian-encoder/neighbourhood.ts";
 import { INPUT_CHANNELS, INPUT_LAYOUT } from "../../models/gaussian-encoder/input.ts";
@@ -60,7 +60,7 @@ export interface AugmentRecord {
 
 function rotationAxisVector(axis: RotationAxis, rng: Rng): number[] {
   if (axis === "random") return [rng.uniform() - 0.5, rng.uniform() - 0.5, rng.uniform() - 0.5];
-  return [axis === "x" ? 1 : 0, axis === "y" ? 1 : 0, axis === "z" ? 1 : 0];
+  return unitAxis(axis);
 }
 
 /**
@@ -77,7 +77,7 @@ export function augmentView(rows: Float32Array, rng: Rng, options: AugmentOption
   const [lo, hi] = options.scale ?? [0.6, 1.2];
   const s = rng.uniform(lo, hi);
   const rotation = options.rotate === false
-    ? Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1])
+    ? identity3()
     : axisAngleMatrix(rotationAxisVector(options.rotationAxis ?? "random", rng), 2 * Math.PI * (rng.uniform() - 0.5));
   const centre: [number, number, number] = [0, 0, 0];
   for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) centre[k] += rows[i * C + INPUT_LAYOUT.xyz + k] / n;
